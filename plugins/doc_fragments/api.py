@@ -1,0 +1,93 @@
+# -*- coding: utf-8 -*-
+# Copyright: zego.rtc contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+
+class ModuleDocFragment(object):
+
+    # Connection options shared by every zego.rtc module (zego.rtc.plugins.module_utils.base.zego_argument_spec).
+    DOCUMENTATION = r'''
+options:
+  app_id:
+    description:
+      - The AppID of the ZEGO project, from the ZEGO console.
+      - If not set, the value of the E(ZEGO_APP_ID) environment variable is used.
+    type: int
+    required: true
+  server_secret:
+    description:
+      - The ServerSecret of the ZEGO project, from the ZEGO console. Used to sign each request; it is
+        never sent, logged or returned.
+      - If not set, the value of the E(ZEGO_SERVER_SECRET) environment variable is used.
+    type: str
+    required: true
+  api_url:
+    description:
+      - Base URL of ZEGO's RTC server API.
+      - The unified host V(https://rtc-api.zego.im) routes to the nearest region. Regional hosts are
+        V(https://rtc-api-sha.zego.im) (Shanghai), V(https://rtc-api-hkg.zego.im) (Hong Kong),
+        V(https://rtc-api-fra.zego.im) (Frankfurt), V(https://rtc-api-lax.zego.im) (California),
+        V(https://rtc-api-bom.zego.im) (Mumbai) and V(https://rtc-api-sgp.zego.im) (Singapore).
+      - Must use C(https://); plain C(http://) is accepted only for a loopback host such as a local simulator.
+      - If not set, the value of the E(ZEGO_API_URL) environment variable is used, then the default.
+    type: str
+    default: https://rtc-api.zego.im
+  is_test:
+    description:
+      - Send C(IsTest=true), for projects created on or before 2021-11-16 whose AppID uses ZEGO's test
+        environment. Also lowers the default O(rate_limit) to the test environment's 1 request per second.
+      - If not set, the value of the E(ZEGO_IS_TEST) environment variable is used.
+    type: bool
+    default: false
+  rate_limit:
+    description:
+      - Most DeleteStream requests per second, shared by every task and fork on this controller that uses
+        the same API host and AppID.
+      - Defaults to ZEGO's documented limit, 10 per second (1 per second with O(is_test=true)).
+      - Controllers and AWX execution nodes do not share this budget with each other; if several run at
+        once, lower it on each, or rely on the retries after ZEGO's rate-limit answers.
+    type: float
+  retries:
+    description:
+      - How many times to retry a request that failed for a reason worth retrying (connection errors,
+        time-outs, HTTP 5xx, ZEGO codes 1, 122, 124 and the rate-limit codes 7, 206, 207), with
+        exponential back-off and jitter. Each retry is signed afresh and reported as a warning.
+      - Errors in credentials or parameters are never retried.
+    type: int
+    default: 5
+  timeout:
+    description:
+      - Seconds to wait for one answer from ZEGO.
+    type: float
+    default: 10
+  validate_certs:
+    description:
+      - Verify the TLS certificate of O(api_url). Only set to V(false) for tests; the task then warns.
+    type: bool
+    default: true
+  ca_path:
+    description:
+      - A PEM file of CA certificates to verify O(api_url) with, instead of the system's.
+    type: path
+requirements:
+  - requests >= 2.25 (on the host that runs the module, usually the controller)
+attributes:
+  check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+  idempotent:
+    description: When run twice in a row outside check mode, with the same arguments, the second run reports no change.
+  action_group:
+    description: Use C(group/zego.rtc.zego) in C(module_defaults) to set defaults for this module.
+  platform:
+    description: Target OS/families that can be operated against.
+notes:
+  - "Run these modules where the ServerSecret lives, usually on the controller with C(delegate_to: localhost)
+    or C(hosts: localhost)."
+  - "All zego.rtc modules belong to the action group C(zego.rtc.zego): set the connection options once
+    with C(module_defaults: {group/zego.rtc.zego: {...}})."
+'''

@@ -1,0 +1,529 @@
+# -*- coding: utf-8 -*-
+# Copyright: zego.rtc contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one client of ZEGO's RTC server API used by every zego.rtc module.
+
+It owns signing, transport (one ``requests`` Session with keep-alive), the classification of
+ZEGO's return codes, retries with exponential backoff and jitter, and pacing (a rate limiter shared
+by every process on the controller). Modules never build URLs or sign.
+
+Nothing here ever puts the ServerSecret, a signature or a signed URL into an exception, a
+warning or a result.
+"""
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import errno
+import hashlib
+import os
+import random
+import re
+import stat
+import tempfile
+import threading
+import time
+import traceback
+
+REQUESTS_IMPORT_ERROR = None
+try:
+    import requests
+    from requests.adapters import HTTPAdapter
+except ImportError:
+    HAS_REQUESTS = False
+    REQUESTS_IMPORT_ERROR = traceback.format_exc()
+else:
+    HAS_REQUESTS = True
+
+try:
+    import fcntl
+except ImportError:  # not on a POSIX controller: pacing falls back to one process
+    fcntl = None
+
+try:
+    from urllib.parse import urlencode, urlsplit
+except ImportError:  # pragma: no cover  (Python 2)
+    from urllib import urlencode  # type: ignore
+    from urlparse import urlsplit  # type: ignore
+
+
+DEFAULT_API_URL = 'https://rtc-api.zego.im'
+SIGNATURE_VERSION = '2.0'
+DEFAULT_USER_ID = 'Server-Administrator'
+
+# Documented per-AppID limits (requests per second); test environment in brackets.
+DELETE_STREAM_RATE = 10.0       # (1)
+DELETE_STREAM_RATE_TEST = 1.0
+LIST_RATE = 50.0
+LIST_ROOM_INTERVAL = 10.0       # DescribeSimpleStreamList: one call per room per 10 s
+
+# Pace at this share of a documented limit, so requests that leave evenly spaced still fit in
+# every sliding one-second window when they arrive a few milliseconds apart from their slot.
+RATE_SAFETY = 0.98
+
+# Return codes
+OK = 0
+STREAM_MISSING = 138
+ROOM_MISSING_CODES = frozenset([104, 5024, 50001])
+RATE_LIMIT_CODES = frozenset([7, 206, 207])
+RETRY_CODES = frozenset([1, 122, 123, 124, 151, 154, 5201, 5202, 100000015]) | RATE_LIMIT_CODES
+
+# Codes raised by this client itself (not ZEGO's), for results and callers.
+TRANSPORT_ERROR = -1      # connection failed, timed out or was dropped
+HTTP_ERROR = -2           # HTTP status other than 2xx
+BAD_RESPONSE = -3         # not the JSON object ZEGO answers with
+
+CODE_HINTS = {
+    100000001: 'check app_id (ZEGO_APP_ID): it must be the numeric AppID from the ZEGO console',
+    100000004: "the signature expired: the controller's clock differs from ZEGO's by more than 10 minutes; "
+               "check the controller's clock (NTP)",
+    100000005: 'the signature was rejected: check server_secret (ZEGO_SERVER_SECRET); it must be the '
+               'ServerSecret of this app_id',
+    100000010: 'ZEGO has no ServerSecret for this AppID: check app_id (ZEGO_APP_ID) and server_secret',
+    100000011: 'ZEGO could not load the configuration of this AppID: check app_id or contact ZEGO support',
+    100000014: 'unsupported SignatureVersion',
+    100000016: 'this AppID is not enabled for the production environment: set is_test (ZEGO_IS_TEST) '
+               'for a test-environment AppID, or enable production in the ZEGO console',
+    100000017: 'this AppID has not enabled the server API service: contact ZEGO support',
+    2: 'ZEGO rejected a parameter: check room_id, user_id and stream_id',
+    3: 'a parameter is longer than ZEGO allows',
+    9: 'this AppID has no permission for this API: contact ZEGO support',
+    206: 'rate limited by ZEGO (AppID request rate): lower rate_limit or ask ZEGO to raise the limit',
+    207: 'rate limited by ZEGO (room request rate)',
+}
+
+_LOOPBACK_HOSTS = ('localhost', '::1')
+_SIGNATURE_RE = re.compile(r'(?i)(signature=)[^&\s\'"]*')
+_URL_RE = re.compile(r'(?i)\b(?:https?://|/\?)\S*')
+
+
+def sign(app_id, nonce, secret, timestamp):
+    """ZEGO signature 2.0: lowercase hex md5 of AppId + SignatureNonce + ServerSecret + Timestamp."""
+    data = '%s%s%s%s' % (app_id, nonce, secret, timestamp)
+    return hashlib.md5(data.encode('utf-8')).hexdigest()  # nosec - MD5 is what ZEGO specifies
+
+
+def new_nonce():
+    """16 hex characters from 8 random bytes, as in all of ZEGO's samples."""
+    return '%016x' % random.SystemRandom().getrandbits(64)
+
+
+def is_loopback_host(host):
+    host = (host or '').lower().strip('[]')
+    return host in _LOOPBACK_HOSTS or host.startswith('127.')
+
+
+def check_api_url(url):
+    """Return an error message for an unusable api_url, or None.
+
+    https is required; plain http only to a loopback host (a local simulator)."""
+    if not url or not isinstance(url, str):
+        return 'api_url must be a URL such as %s' % DEFAULT_API_URL
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        return 'api_url %r is not a valid URL (%s)' % (url, exc)
+    del port
+    if parts.scheme not in ('https', 'http') or not parts.hostname:
+        return 'api_url %r must start with https:// and name a host, e.g. %s' % (url, DEFAULT_API_URL)
+    if parts.username or parts.password:
+        return 'api_url must not contain credentials'
+    if parts.query or parts.fragment:
+        return 'api_url %r must not contain a query or fragment' % url
+    if parts.path not in ('', '/'):
+        return 'api_url %r must not contain a path (ZEGO hosts answer at /)' % url
+    if parts.scheme == 'http' and not is_loopback_host(parts.hostname):
+        return ('api_url %r uses plain http: only https is allowed, except http to a loopback '
+                'address (127.0.0.1, ::1, localhost)' % url)
+    return None
+
+
+def describe_code(code, message=None):
+    """A one-line explanation of a ZEGO return code for humans."""
+    text = 'code %s' % code
+    if message:
+        text += ' (%s)' % message
+    hint = CODE_HINTS.get(code)
+    if hint:
+        text += ': ' + hint
+    return text
+
+
+class ZegoError(Exception):
+    """A call that did not succeed. ``code`` is ZEGO's Code, or one of this module's negative codes."""
+
+    def __init__(self, message, code=None, zego_message=None, request_id=None, action=None, http_status=None,
+                 attempts=0, response_lost=False, retryable=True):
+        super(ZegoError, self).__init__(message)
+        self.retryable = retryable
+        self.attempts = attempts
+        self.response_lost = response_lost
+        self.message = message
+        self.code = code
+        self.zego_message = zego_message
+        self.request_id = request_id
+        self.action = action
+        self.http_status = http_status
+
+    def to_dict(self):
+        return {
+            'code': self.code,
+            'message': self.message,
+            'request_id': self.request_id,
+            'action': self.action,
+        }
+
+
+class Reply(object):
+    """A ZEGO answer: ``code``, ``message``, ``request_id``, ``data``, ``attempts`` and whether an
+    earlier attempt's answer was lost (the request may have been applied without us seeing it)."""
+
+    __slots__ = ('action', 'code', 'message', 'request_id', 'data', 'attempts', 'response_lost')
+
+    def __init__(self, action, code, message, request_id, data, attempts, response_lost):
+        self.action = action
+        self.code = code
+        self.message = message
+        self.request_id = request_id
+        self.data = data
+        self.attempts = attempts
+        self.response_lost = response_lost
+
+
+def private_state_dir():
+    """A directory only this user can use, for the cross-process rate-limit files.
+
+    ``$ZEGO_RTC_STATE_DIR`` overrides the location; otherwise ``<tmp>/zego-rtc-<uid>``."""
+    path = os.environ.get('ZEGO_RTC_STATE_DIR') or os.path.join(
+        tempfile.gettempdir(), 'zego-rtc-%s' % (os.getuid() if hasattr(os, 'getuid') else 'user'))
+    try:
+        os.mkdir(path, 0o700)
+    except OSError as exc:
+        if exc.errno != errno.EEXIST:
+            raise
+    st = os.lstat(path)
+    if not stat.S_ISDIR(st.st_mode) or (hasattr(os, 'getuid') and st.st_uid != os.getuid()) or st.st_mode & 0o077:
+        raise ZegoError('the rate-limit state directory %s is not a private directory of this user '
+                        '(set ZEGO_RTC_STATE_DIR to a directory only you can write)' % path)
+    return path
+
+
+class RateLimiter(object):
+    """Evenly spaced slots: at most ``rate`` calls in any one-second window (``rate`` < 1 means one
+    call per ``1/rate`` seconds).
+
+    The next free slot lives in a small file locked with ``flock``, so every process on this
+    controller that uses the same key (API host, AppID, action[, room]) shares one budget: parallel
+    forks, several tasks, and ``delegate_to: localhost`` across many hosts. Several controllers or
+    AWX execution nodes do not share it; there ZEGO's rate-limit codes and the retry backoff take over.
+    Without a file (``path=None``) the limiter is shared by the threads of one process only.
+    """
+
+    MAX_AHEAD = 3600.0  # a slot further away than this is stale (clock jumped back): start afresh
+
+    def __init__(self, rate, path=None, clock=time.time, sleep=time.sleep):
+        if rate <= 0:
+            raise ValueError('rate must be positive')
+        self.interval = 1.0 / rate
+        self.path = path
+        self.clock = clock
+        self.sleep = sleep
+        self._lock = threading.Lock()
+        self._next = 0.0
+
+    @classmethod
+    def for_key(cls, rate, key, clock=time.time, sleep=time.sleep):
+        name = hashlib.sha256(key.encode('utf-8')).hexdigest()[:32]
+        path = os.path.join(private_state_dir(), 'rate-%s' % name) if fcntl is not None else None
+        return cls(rate, path=path, clock=clock, sleep=sleep)
+
+    def _reserve_memory(self, now):
+        with self._lock:
+            slot = max(now, self._next)
+            self._next = slot + self.interval
+        return slot
+
+    def _reserve_file(self, now):
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, 'O_NOFOLLOW', 0), 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            raw = os.read(fd, 64)
+            try:
+                stored = float(raw.decode('ascii')) if raw else 0.0
+            except ValueError:
+                stored = 0.0
+            if stored > now + self.MAX_AHEAD:
+                stored = 0.0
+            slot = max(now, stored)
+            data = ('%.6f' % (slot + self.interval)).encode('ascii')
+            os.lseek(fd, 0, os.SEEK_SET)
+            os.ftruncate(fd, 0)
+            os.write(fd, data)
+        finally:
+            os.close(fd)  # also releases the lock
+        return slot
+
+    def acquire(self):
+        """Block until this caller's slot; return the slot time."""
+        now = self.clock()
+        slot = self._reserve_file(now) if self.path else self._reserve_memory(now)
+        wait = slot - self.clock()
+        if wait > 0:
+            self.sleep(wait)
+        return slot
+
+
+def _transport_message(exc, timeout):
+    """Describe a requests exception without its text: that text can contain the signed URL."""
+    if isinstance(exc, requests.exceptions.SSLError):
+        reason = 'TLS error'
+        text = str(exc)
+        if 'CERTIFICATE_VERIFY_FAILED' in text or 'certificate verify failed' in text:
+            reason = ('TLS certificate verification failed: the server certificate is not trusted '
+                      '(set ca_path to the CA bundle that signed it; validate_certs: false only for tests)')
+        elif 'hostname' in text.lower() and 'match' in text.lower():
+            reason = 'TLS error: the server certificate does not match the host name'
+        return reason, False
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return 'connection timed out after %ss' % timeout, False
+    if isinstance(exc, requests.exceptions.ReadTimeout):
+        return 'no answer within timeout (%ss)' % timeout, True
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        text = str(exc)
+        if 'Connection refused' in text or 'NewConnectionError' in text or 'Failed to resolve' in text \
+                or 'Name or service not known' in text:
+            return 'could not connect (connection refused or host not found)', False
+        return 'connection closed without a complete answer', True
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        return 'connection closed while reading the answer', True
+    return 'request failed (%s)' % type(exc).__name__, True
+
+
+class ZegoClient(object):
+    """Calls ZEGO's RTC server API.
+
+    :param warn: callable(str) that receives one warning per retry.
+    :param retries: attempts after the first one for retryable failures.
+    """
+
+    BACKOFF_BASE = 0.5      # seconds; doubles per retry
+    BACKOFF_CAP = 8.0       # one wait never exceeds this
+    RATE_LIMIT_BASE = 1.0   # first wait after a rate-limit code
+    MAX_TOTAL_WAIT = 60.0   # retry waits of one call never add up to more than this
+
+    def __init__(self, app_id, secret, api_url=DEFAULT_API_URL, is_test=False, timeout=10.0, retries=5,
+                 validate_certs=True, ca_path=None, rate_limit=None, concurrency=4, warn=None,
+                 session=None, clock=time.time, sleep=time.sleep, shared_limits=True):
+        if not HAS_REQUESTS and session is None:
+            raise ZegoError('the requests library is required')
+        self.app_id = int(app_id)
+        self._secret = secret
+        self.api_url = api_url.rstrip('/') + '/'
+        self.host = urlsplit(self.api_url).netloc.lower()
+        self.is_test = bool(is_test)
+        self.timeout = timeout
+        self.retries = retries
+        self.warn = warn or (lambda msg: None)
+        self.clock = clock
+        self.sleep = sleep
+        self._random = random.Random()
+        if rate_limit is None:
+            rate_limit = DELETE_STREAM_RATE_TEST if is_test else DELETE_STREAM_RATE
+        self.rate_limit = float(rate_limit)
+        self._shared = shared_limits
+        self._limiters = {}
+        self._limiters_lock = threading.Lock()
+        self._signatures = set()
+        self._sig_lock = threading.Lock()
+        if session is None:
+            session = requests.Session()
+            adapter = HTTPAdapter(pool_connections=1, pool_maxsize=max(int(concurrency), 1), max_retries=0)
+            session.mount('https://', adapter)
+            session.mount('http://', adapter)
+            session.headers['User-Agent'] = 'zego.rtc-ansible'
+            session.trust_env = False
+        session.verify = (ca_path or True) if validate_certs else False
+        self.session = session
+
+    # -- pacing ---------------------------------------------------------------------------------
+    def limiter(self, action, rate, room_id=None):
+        key = '%s|%s|%s|%s' % (self.host, self.app_id, action, '' if room_id is None else room_id)
+        with self._limiters_lock:
+            lim = self._limiters.get(key)
+            if lim is None:
+                if self._shared:
+                    lim = RateLimiter.for_key(rate * RATE_SAFETY, key, clock=self.clock, sleep=self.sleep)
+                else:
+                    lim = RateLimiter(rate * RATE_SAFETY, clock=self.clock, sleep=self.sleep)
+                self._limiters[key] = lim
+        return lim
+
+    # -- secrets hygiene -------------------------------------------------------------------------
+    def scrub(self, text):
+        """Remove the secret, every signature this client made, and URLs from a text."""
+        if text is None:
+            return text
+        text = '%s' % (text,)
+        if self._secret:
+            text = text.replace(self._secret, '********')
+        with self._sig_lock:
+            sigs = list(self._signatures)
+        for sig in sigs:
+            if sig in text:
+                text = text.replace(sig, '********')
+        text = _SIGNATURE_RE.sub(r'\1********', text)
+        return _URL_RE.sub('<url>', text)
+
+    # -- one request ---------------------------------------------------------------------------
+    def _signed_params(self, action, params):
+        nonce = new_nonce()
+        timestamp = int(self.clock())
+        signature = sign(self.app_id, nonce, self._secret, timestamp)
+        with self._sig_lock:
+            if len(self._signatures) > 100000:
+                self._signatures.clear()
+            self._signatures.add(signature)
+        query = [('Action', action), ('AppId', str(self.app_id)), ('SignatureNonce', nonce),
+                 ('Timestamp', str(timestamp)), ('Signature', signature), ('SignatureVersion', SIGNATURE_VERSION)]
+        if self.is_test:
+            query.append(('IsTest', 'true'))
+        query.extend((k, v) for k, v in params if v is not None)
+        return urlencode(query)
+
+    def _attempt(self, action, params):
+        """One signed GET. Returns (code, message, request_id, data) or a _Failure; never raises."""
+        failure = None
+        try:
+            resp = self.session.get(self.api_url + '?' + self._signed_params(action, params),
+                                    timeout=self.timeout, allow_redirects=False)
+        except requests.exceptions.RequestException as exc:
+            reason, maybe_sent = _transport_message(exc, self.timeout)
+            failure = _Failure(TRANSPORT_ERROR, '%s: %s' % (self.host, reason), lost=maybe_sent,
+                               retry=not isinstance(exc, requests.exceptions.SSLError))
+        if failure is not None:
+            return failure
+        status = resp.status_code
+        if status >= 300:
+            return _Failure(HTTP_ERROR, 'HTTP %s from %s' % (status, self.host), lost=status >= 500,
+                            retry=status >= 500 or status == 429, http_status=status, rate_limited=status == 429)
+        code = None
+        try:
+            body = resp.json()
+            if isinstance(body, dict) and 'Code' in body:
+                code = int(body['Code'])
+        except ValueError:
+            code = None
+        if code is None:
+            return _Failure(BAD_RESPONSE, 'the answer from %s is not ZEGO JSON (HTTP %s, %s bytes)'
+                            % (self.host, status, len(resp.content)), lost=True, retry=True, http_status=status)
+        return code, self.scrub(body.get('Message', '')), _text(body.get('RequestId')), body.get('Data')
+
+    def call(self, action, params, limiter=None):
+        """Call ``action`` with retries; return a Reply for any code that is not retryable.
+
+        ZEGO business codes come back in the Reply (the caller decides what 138 means). A failure
+        that remains after the retry budget, or one that is not worth retrying, raises ZegoError."""
+        attempts = 0
+        waited = 0.0
+        lost = False
+        while True:
+            attempts += 1
+            if limiter is not None:
+                limiter.acquire()
+            result = self._attempt(action, params)
+            if isinstance(result, _Failure):
+                lost = lost or result.lost
+                code, detail, request_id, zego_message = result.code, result.message, None, None
+                retry, rate_limited, http_status = result.retry, result.rate_limited, result.http_status
+            else:
+                code, zego_message, request_id, data = result
+                if code not in RETRY_CODES:
+                    return Reply(action, code, zego_message, request_id, data, attempts, lost)
+                detail = describe_code(code, zego_message)
+                retry, rate_limited, http_status = True, code in RATE_LIMIT_CODES, None
+            if retry and attempts <= self.retries:
+                delay = self._backoff(attempts, rate_limited, action)
+                if waited + delay <= self.MAX_TOTAL_WAIT:
+                    waited += delay
+                    self.warn(self.scrub('%s %s: attempt %d failed: %s; retrying in %.1fs' % (
+                        action, _describe_params(params), attempts, detail, delay)))
+                    self.sleep(delay)
+                    continue
+                detail += ' (gave up after %d attempts: retry waits would exceed %ss)' % (attempts, self.MAX_TOTAL_WAIT)
+            elif retry:
+                detail += ' (gave up after %d attempts)' % attempts
+            raise ZegoError(self.scrub(detail), code=code, zego_message=zego_message, request_id=request_id,
+                            action=action, http_status=http_status, attempts=attempts, response_lost=lost,
+                            retryable=retry)
+
+    def _backoff(self, attempts, rate_limited=False, action=None):
+        if rate_limited and action == 'DescribeSimpleStreamList':
+            # a room's list budget is one call per 10 s
+            return LIST_ROOM_INTERVAL + self._random.uniform(0, 1.0)
+        base = self.RATE_LIMIT_BASE if rate_limited else self.BACKOFF_BASE
+        ceiling = min(self.BACKOFF_CAP, base * (2 ** (attempts - 1)))
+        return ceiling / 2.0 + self._random.uniform(0, ceiling / 2.0)  # "equal jitter"
+
+    # -- actions -------------------------------------------------------------------------------
+    def delete_stream(self, room_id, stream_id, user_id=DEFAULT_USER_ID, user_name=None):
+        """DeleteStream. Returns a Reply (code 0, 138 or a room-missing code); raises ZegoError."""
+        params = [('RoomId', room_id), ('UserId', user_id), ('UserName', user_name), ('StreamId', stream_id)]
+        return self.call('DeleteStream', params, self.limiter('DeleteStream', self.rate_limit))
+
+    def describe_stream_list(self, room_id):
+        """DescribeSimpleStreamList for one room: a list of dicts (empty if the room does not exist).
+
+        Paced to ZEGO's 50/s per AppID and one call per 10 s per room, across processes."""
+        self.limiter('DescribeSimpleStreamList', 1.0 / LIST_ROOM_INTERVAL, room_id=room_id).acquire()
+        reply = self.call('DescribeSimpleStreamList', [('RoomId', room_id)],
+                          self.limiter('DescribeSimpleStreamList', LIST_RATE))
+        if reply.code in ROOM_MISSING_CODES:
+            return [], reply
+        if reply.code != OK:
+            raise ZegoError(describe_code(reply.code, reply.message), code=reply.code, zego_message=reply.message,
+                            request_id=reply.request_id, action=reply.action)
+        data = reply.data if isinstance(reply.data, dict) else {}
+        streams = []
+        for item in data.get('StreamList') or []:
+            if not isinstance(item, dict):
+                continue
+            streams.append({
+                'stream_id': _text(item.get('StreamId')),
+                'user_id': _text(item.get('UserId')),
+                'user_name': _text(item.get('UserName')),
+                'create_time': item.get('CreateTime'),
+                'stream_number_id': item.get('StreamNumberId'),
+            })
+        return streams, reply
+
+    def close(self):
+        try:
+            self.session.close()
+        except Exception:  # pylint: disable=broad-except
+            pass
+
+
+class _Failure(object):
+    """An attempt that got no usable ZEGO answer."""
+
+    __slots__ = ('code', 'message', 'lost', 'retry', 'http_status', 'rate_limited')
+
+    def __init__(self, code, message, lost=False, retry=True, http_status=None, rate_limited=False):
+        self.code = code
+        self.message = message
+        self.lost = lost
+        self.retry = retry
+        self.http_status = http_status
+        self.rate_limited = rate_limited
+
+
+def _text(value):
+    return None if value is None else '%s' % (value,)
+
+
+def _describe_params(params):
+    d = dict(params)
+    if 'StreamId' in d:
+        return '%s/%s' % (d.get('RoomId'), d.get('StreamId'))
+    return '%s' % d.get('RoomId', '')

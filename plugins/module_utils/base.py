@@ -1,0 +1,167 @@
+# -*- coding: utf-8 -*-
+# Copyright: zego.rtc contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What every zego.rtc module shares: the connection options (one argument spec, documented by the
+``zego.rtc.api`` doc fragment), input validation that runs before any API call, and ``ZegoModule``,
+the one class that owns a module's result and turns it into ``exit_json`` / ``fail_json``."""
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import re
+
+from ansible.module_utils.basic import env_fallback, missing_required_lib
+
+from ansible_collections.zego.rtc.plugins.module_utils.api import (
+    DEFAULT_API_URL,
+    HAS_REQUESTS,
+    REQUESTS_IMPORT_ERROR,
+    ZegoClient,
+    ZegoError,
+    check_api_url,
+)
+
+MAX_UINT32 = 4294967295
+MAX_CONCURRENCY = 32
+
+# ZEGO's identifier limits (UTF-8 bytes) and character sets. StreamId: the current documented set.
+# RoomId/UserId: the set ZEGO's SDKs accept.
+ID_RULES = {
+    'room_id': (128, re.compile(r"^[A-Za-z0-9~!@#$%^&*()_+=`;',.<>/\\-]+$"),
+                "letters, digits and ~!@#$%^&*()_+=-`;',.<>/\\"),
+    'user_id': (64, re.compile(r"^[A-Za-z0-9~!@#$%^&*()_+=`;',.<>/\\-]+$"),
+                "letters, digits and ~!@#$%^&*()_+=-`;',.<>/\\"),
+    'stream_id': (256, re.compile(r'^[A-Za-z0-9_-]+$'), "letters, digits, '-' and '_'"),
+    'user_name': (256, None, None),
+}
+
+
+def zego_argument_spec(**extra):
+    """The connection options every module takes, plus the module's own."""
+    spec = dict(
+        app_id=dict(type='int', required=True, fallback=(env_fallback, ['ZEGO_APP_ID'])),
+        server_secret=dict(type='str', required=True, no_log=True, fallback=(env_fallback, ['ZEGO_SERVER_SECRET'])),
+        api_url=dict(type='str', default=DEFAULT_API_URL, fallback=(env_fallback, ['ZEGO_API_URL'])),
+        is_test=dict(type='bool', default=False, fallback=(env_fallback, ['ZEGO_IS_TEST'])),
+        rate_limit=dict(type='float'),
+        retries=dict(type='int', default=5),
+        timeout=dict(type='float', default=10.0),
+        validate_certs=dict(type='bool', default=True),
+        ca_path=dict(type='path'),
+    )
+    spec.update(extra)
+    return spec
+
+
+def check_id(field, value, where=None):
+    """Return an error message if ``value`` is not a valid ZEGO ``field`` (room_id, ...), else None."""
+    name = '%s.%s' % (where, field) if where else field
+    max_bytes, pattern, allowed = ID_RULES[field]
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        return '%s must be a string, got %s' % (name, type(value).__name__)
+    if not value.strip():
+        return '%s must not be empty' % name
+    size = len(value.encode('utf-8'))
+    if size > max_bytes:
+        return '%s is %d bytes long; ZEGO allows at most %d' % (name, size, max_bytes)
+    if pattern is not None and not pattern.match(value):
+        bad = sorted(set(c for c in value if not pattern.match(c)))
+        return '%s %r contains characters ZEGO does not allow (%s); allowed: %s' % (
+            name, value, ''.join(bad), allowed)
+    return None
+
+
+class ZegoModule(object):
+    """Owns one module run: validates the connection options, builds the client, collects the
+    result and ends the run. Subclasses implement ``run()``."""
+
+    def __init__(self, module):
+        self.module = module
+        self.params = module.params
+        self.result = {'changed': False}
+        self._client = None
+
+    # -- validation (before any API call) ------------------------------------------------------
+    def connection_errors(self):
+        p = self.params
+        errors = []
+        if p['app_id'] is not None and not 0 < p['app_id'] <= MAX_UINT32:
+            errors.append('app_id must be the positive numeric AppID from the ZEGO console, got %s' % p['app_id'])
+        secret = p['server_secret']
+        if not secret or not secret.strip():
+            errors.append('server_secret (ZEGO_SERVER_SECRET) must not be empty')
+        elif secret != secret.strip():
+            errors.append('server_secret (ZEGO_SERVER_SECRET) has leading or trailing white space')
+        url_error = check_api_url(p['api_url'])
+        if url_error:
+            errors.append(url_error)
+        if p['rate_limit'] is not None and not p['rate_limit'] > 0:
+            errors.append('rate_limit must be greater than 0, got %s' % p['rate_limit'])
+        if p['retries'] < 0:
+            errors.append('retries must be 0 or more, got %s' % p['retries'])
+        if not p['timeout'] > 0:
+            errors.append('timeout must be greater than 0, got %s' % p['timeout'])
+        if p.get('concurrency') is not None and not 1 <= p['concurrency'] <= MAX_CONCURRENCY:
+            errors.append('concurrency must be between 1 and %d, got %s' % (MAX_CONCURRENCY, p['concurrency']))
+        return errors
+
+    def validate(self, errors):
+        """Fail before any API call if there are errors."""
+        errors = self.connection_errors() + list(errors)
+        if errors:
+            msg = 'invalid input, nothing was changed: ' + '; '.join(errors[:20])
+            if len(errors) > 20:
+                msg += '; ... and %d more' % (len(errors) - 20)
+            self.result['errors'] = errors
+            self.fail(msg)
+
+    # -- client ----------------------------------------------------------------------------------
+    @property
+    def client(self):
+        if self._client is None:
+            if not HAS_REQUESTS:
+                self.module.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
+            p = self.params
+            if not p['validate_certs']:
+                self.module.warn('validate_certs is false: the TLS certificate of %s is not checked, so the '
+                                 'ServerSecret-signed requests could go to an impostor' % p['api_url'])
+            self._client = ZegoClient(
+                app_id=p['app_id'], secret=p['server_secret'], api_url=p['api_url'], is_test=p['is_test'],
+                timeout=p['timeout'], retries=p['retries'], validate_certs=p['validate_certs'],
+                ca_path=p['ca_path'], rate_limit=p['rate_limit'], concurrency=p.get('concurrency') or 1,
+                warn=self.module.warn)
+        return self._client
+
+    # -- ending the run ---------------------------------------------------------------------------
+    def scrub(self, text):
+        if self._client is not None:
+            return self._client.scrub(text)
+        secret = self.params.get('server_secret')
+        if secret and text:
+            text = text.replace(secret, '********')
+        return text
+
+    def fail(self, msg, **extra):
+        self.result.update(extra)
+        self.close()
+        self.module.fail_json(msg=self.scrub(msg), **self.result)
+
+    def exit(self, **extra):
+        self.result.update(extra)
+        self.close()
+        self.module.exit_json(**self.result)
+
+    def close(self):
+        if self._client is not None:
+            self._client.close()
+
+    def run(self):  # pragma: no cover - implemented by subclasses
+        raise NotImplementedError
+
+    def execute(self):
+        try:
+            self.run()
+        except ZegoError as exc:
+            self.fail(exc.message, error=exc.to_dict())

@@ -1,0 +1,467 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: zego.rtc contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: zego_stream
+short_description: Remove streams from ZEGO RTC rooms (DeleteStream), one or thousands per task
+version_added: 1.0.0
+description:
+  - Removes a stream from a ZEGO RTC room with ZEGO's C(DeleteStream) server API. This forces a user
+    "off mic", or drops a CDN stream that was added to the room.
+  - Idempotent. A stream that is deleted reports C(changed); a stream that is already gone (ZEGO code 138)
+    or whose room no longer exists (codes 104, 5024, 50001) reports C(ok).
+  - Takes one stream (O(room_id) and O(stream_id)) or a list (O(streams)). A list is validated as a whole
+    before the first request, duplicates are sent once, and every stream is attempted even if some fail;
+    the task then fails at the end and still reports every stream.
+  - Requests are paced to O(rate_limit) across all tasks and forks of this controller, several are kept in
+    flight (O(concurrency)), and retryable failures are retried with back-off.
+author:
+  - zego.rtc maintainers (@zego-rtc)
+extends_documentation_fragment:
+  - zego.rtc.api
+options:
+  room_id:
+    description:
+      - The room that holds the stream. At most 128 bytes.
+      - Required with O(stream_id); mutually exclusive with O(streams).
+    type: str
+  stream_id:
+    description:
+      - The stream to remove. At most 256 bytes of letters, digits, C(-) and C(_).
+      - Required with O(room_id); mutually exclusive with O(streams).
+    type: str
+  user_id:
+    description:
+      - The UserId that ZEGO records as performing the deletion, and the default for items of O(streams)
+        that set none.
+      - Use a server identity, never the ID of a user who is in the room; that user's client would not be
+        notified. At most 64 bytes.
+    type: str
+    default: Server-Administrator
+  user_name:
+    description:
+      - Optional UserName sent with O(user_id). At most 256 bytes.
+    type: str
+  streams:
+    description:
+      - Many streams in one task. Mutually exclusive with O(room_id) and O(stream_id).
+      - An empty list does nothing.
+    type: list
+    elements: dict
+    suboptions:
+      room_id:
+        description: The room that holds the stream.
+        type: str
+        required: true
+      stream_id:
+        description: The stream to remove.
+        type: str
+        required: true
+      user_id:
+        description: Overrides O(user_id) for this stream.
+        type: str
+      user_name:
+        description: Overrides O(user_name) for this stream.
+        type: str
+  state:
+    description:
+      - V(absent) removes the streams. It is the only state; streams are created by publishers, not by this module.
+    type: str
+    choices: [absent]
+    default: absent
+  concurrency:
+    description:
+      - How many DeleteStream requests may be in flight at once. Pacing to O(rate_limit) applies regardless;
+        more than a few only helps when ZEGO answers slowly.
+    type: int
+    default: 4
+attributes:
+  check_mode:
+    support: full
+    details:
+      - Never sends DeleteStream. Lists each distinct room once with DescribeSimpleStreamList (ZEGO allows one
+        list call per room every 10 seconds; the module waits rather than exceed it) and predicts every
+        stream exactly.
+  diff_mode:
+    support: full
+    details:
+      - Shows each stream as V(present) before and V(absent) after.
+  idempotent:
+    support: full
+  action_group:
+    support: full
+    membership:
+      - zego.rtc.zego
+  platform:
+    support: full
+    platforms: posix
+notes:
+  - DeleteStream only signals the room; the publisher's client must stop publishing on its own
+    (C(stopPublishingStream)), and viewers stop playing on their own.
+  - ZEGO allows 10 DeleteStream requests per second per AppID (1 per second in the test environment), and
+    one DescribeSimpleStreamList call per room every 10 seconds.
+  - If an answer is lost (time-out, connection dropped) and the retry then says the stream does not exist, the
+    lost attempt most likely deleted it; the stream is reported as V(deleted) with RV(stream.response_lost=true).
+seealso:
+  - name: DeleteStream (ZEGO documentation)
+    description: ZEGO's reference for the API this module calls.
+    link: https://www.zegocloud.com/docs/real-time-video-server/api-reference/room/delete-stream
+  - name: Calling ZEGO server APIs
+    description: Signing, common parameters and regional hosts.
+    link: https://www.zegocloud.com/docs/real-time-video-server/api-reference/accessing-server-apis
+  - name: ZEGO return codes
+    description: The meaning of every code a result can carry.
+    link: https://www.zegocloud.com/docs/real-time-video-server/api-reference/return-codes
+'''
+
+EXAMPLES = r'''
+- name: Force a user off mic
+  zego.rtc.zego_stream:
+    app_id: 1234567890
+    server_secret: "{{ zego_server_secret }}"
+    room_id: room1
+    stream_id: stream1
+    state: absent
+  delegate_to: localhost
+
+- name: Many streams in one task (validated as a whole before the first request)
+  zego.rtc.zego_stream:
+    streams:
+      - {room_id: room1, stream_id: s1}
+      - {room_id: room2, stream_id: s9, user_id: moderation-bot}
+    state: absent
+  register: cleanup
+
+- name: Show what was done
+  ansible.builtin.debug:
+    var: cleanup.summary
+
+- name: Connection options once for every zego.rtc task; credentials from ZEGO_APP_ID / ZEGO_SERVER_SECRET
+  module_defaults:
+    group/zego.rtc.zego:
+      api_url: https://rtc-api-fra.zego.im
+      rate_limit: 5
+  block:
+    - name: Drop the CDN stream from the watch-party room
+      zego.rtc.zego_stream:
+        room_id: watch-party-42
+        stream_id: cdn_feed_1
+
+- name: Dry run - lists each room once and reports exactly what would be deleted
+  zego.rtc.zego_stream:
+    streams: "{{ streams_to_remove }}"
+  check_mode: true
+  diff: true
+'''
+
+RETURN = r'''
+stream:
+  description: The outcome for the one stream, when O(room_id) and O(stream_id) are used.
+  returned: single stream
+  type: dict
+  contains:
+    room_id:
+      description: The room.
+      type: str
+      sample: room1
+    stream_id:
+      description: The stream.
+      type: str
+      sample: stream1
+    user_id:
+      description: The UserId sent to ZEGO.
+      type: str
+      sample: Server-Administrator
+    outcome:
+      description:
+        - V(deleted) (the stream was removed; in check mode, would be removed), V(already_absent) (nothing
+          to do), or V(failed).
+      type: str
+      sample: deleted
+    code:
+      description: ZEGO's return code of the last answer (V(null) in check mode or when no answer came).
+      type: int
+      sample: 0
+    message:
+      description: ZEGO's message, or what happened.
+      type: str
+      sample: success
+    request_id:
+      description: ZEGO's RequestId of the last answer, for ZEGO support.
+      type: str
+      sample: "5885338326725063742"
+    attempts:
+      description: Requests sent for this stream (0 in check mode).
+      type: int
+      sample: 1
+    response_lost:
+      description: An earlier attempt got no answer and may have been the one that deleted the stream.
+      type: bool
+      sample: false
+    error:
+      description: Why the stream failed; only when RV(stream.outcome=failed).
+      type: dict
+      returned: on failure
+      contains:
+        code:
+          description: ZEGO's code, or V(-1) no connection or answer, V(-2) HTTP error, V(-3) not ZEGO JSON.
+          type: int
+        message:
+          description: What went wrong and what to check.
+          type: str
+        request_id:
+          description: ZEGO's RequestId, if any.
+          type: str
+        action:
+          description: The ZEGO action that failed.
+          type: str
+  sample:
+    room_id: room1
+    stream_id: stream1
+    user_id: Server-Administrator
+    outcome: deleted
+    code: 0
+    message: success
+    request_id: "5885338326725063742"
+    attempts: 1
+    response_lost: false
+streams:
+  description: One outcome per distinct stream, in input order, each shaped like RV(stream).
+  returned: when O(streams) is used
+  type: list
+  elements: dict
+  sample:
+    - room_id: room1
+      stream_id: s1
+      user_id: Server-Administrator
+      outcome: deleted
+      code: 0
+      message: success
+      request_id: "5885338326725063742"
+      attempts: 1
+      response_lost: false
+summary:
+  description: Counts over the distinct streams.
+  returned: when O(streams) is used
+  type: dict
+  contains:
+    total:
+      description: Distinct streams.
+      type: int
+    deleted:
+      description: Streams removed (in check mode, that would be removed).
+      type: int
+    already_absent:
+      description: Streams that were already gone.
+      type: int
+    failed:
+      description: Streams that could not be handled.
+      type: int
+    duplicates:
+      description: Input items that repeated an earlier room and stream and were not sent again.
+      type: int
+  sample: {total: 3, deleted: 2, already_absent: 1, failed: 0, duplicates: 0}
+'''
+
+from concurrent.futures import ThreadPoolExecutor
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.zego.rtc.plugins.module_utils.api import (
+    DEFAULT_USER_ID,
+    OK,
+    ROOM_MISSING_CODES,
+    STREAM_MISSING,
+    ZegoError,
+    describe_code,
+)
+from ansible_collections.zego.rtc.plugins.module_utils.base import (
+    ZegoModule,
+    check_id,
+    zego_argument_spec,
+)
+
+# Codes that say the request can never succeed for any stream: stop the batch instead of sending the rest.
+FATAL_CODES = frozenset([9] + list(range(100000000, 100000018)))
+
+
+class _Abort(object):
+    """Shared by the workers of one batch: set once a request fails in a way every request would."""
+
+    def __init__(self):
+        self.error = None
+
+
+class ZegoStream(ZegoModule):
+
+    def collect(self):
+        """Validate every input and return the distinct streams, before any API call."""
+        p = self.params
+        errors = []
+        if p['streams'] is None:
+            raw = [{'room_id': p['room_id'], 'stream_id': p['stream_id'], 'user_id': None, 'user_name': None}]
+            where = [None]
+        else:
+            raw = p['streams']
+            where = ['streams[%d]' % i for i in range(len(raw))]
+        for field in ('user_id', 'user_name'):
+            err = check_id(field, p[field])
+            if err:
+                errors.append(err)
+        items = []
+        seen = set()
+        duplicates = 0
+        for loc, item in zip(where, raw):
+            entry = {
+                'room_id': item['room_id'],
+                'stream_id': item['stream_id'],
+                'user_id': item.get('user_id') or p['user_id'],
+                'user_name': item.get('user_name') if item.get('user_name') is not None else p['user_name'],
+            }
+            bad = [e for e in (check_id(f, item.get(f), loc) for f in ('room_id', 'stream_id', 'user_id', 'user_name')) if e]
+            for f in ('room_id', 'stream_id'):
+                if item.get(f) is None:
+                    bad.append('%s is required' % ('%s.%s' % (loc, f) if loc else f))
+            if bad:
+                errors.extend(bad)
+                continue
+            key = (entry['room_id'], entry['stream_id'])
+            if key in seen:
+                duplicates += 1
+                continue
+            seen.add(key)
+            items.append(entry)
+        self.validate(errors)
+        return items, duplicates
+
+    # -- real run --------------------------------------------------------------------------------
+    def delete_one(self, item, abort):
+        res = dict(item, outcome='failed', code=None, message=None, request_id=None, attempts=0, response_lost=False)
+        res.pop('user_name')
+        if abort.error is not None:
+            res['message'] = 'not attempted: an earlier request failed with an error that affects every request (%s)' % (
+                abort.error['message'])
+            res.update(code=abort.error['code'], error=dict(abort.error, message=res['message'], request_id=None))
+            return res
+        try:
+            reply = self.client.delete_stream(item['room_id'], item['stream_id'], item['user_id'], item['user_name'])
+        except ZegoError as exc:
+            res.update(code=exc.code, message=exc.message, request_id=exc.request_id, attempts=exc.attempts,
+                       response_lost=exc.response_lost, error=exc.to_dict())
+            if not exc.retryable:  # e.g. the TLS certificate is not trusted: every request would fail alike
+                abort.error = exc.to_dict()
+            return res
+        res.update(code=reply.code, message=reply.message, request_id=reply.request_id, attempts=reply.attempts,
+                   response_lost=reply.response_lost)
+        if reply.code == OK:
+            res['outcome'] = 'deleted'
+        elif reply.code == STREAM_MISSING or reply.code in ROOM_MISSING_CODES:
+            res['outcome'] = 'deleted' if reply.response_lost else 'already_absent'
+        else:
+            err = ZegoError(describe_code(reply.code, reply.message), code=reply.code, request_id=reply.request_id, action='DeleteStream')
+            res['error'] = err.to_dict()
+            res['message'] = err.message
+            if reply.code in FATAL_CODES:
+                abort.error = err.to_dict()
+        return res
+
+    def delete_all(self, items):
+        abort = _Abort()
+        workers = min(self.params['concurrency'], max(len(items), 1))
+        if workers <= 1:
+            return [self.delete_one(item, abort) for item in items]
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            return list(pool.map(lambda item: self.delete_one(item, abort), items))
+
+    # -- check mode ------------------------------------------------------------------------------
+    def predict_all(self, items):
+        rooms = {}
+        for item in items:
+            rooms.setdefault(item['room_id'], None)
+        for room in rooms:
+            try:
+                streams, reply = self.client.describe_stream_list(room)
+                rooms[room] = (set(s['stream_id'] for s in streams), reply.request_id, None)
+            except ZegoError as exc:
+                rooms[room] = (None, exc.request_id, exc)
+        results = []
+        for item in items:
+            present, request_id, exc = rooms[item['room_id']]
+            res = dict(item, code=None, request_id=request_id, attempts=0, response_lost=False)
+            res.pop('user_name')
+            if exc is not None:
+                res.update(outcome='failed', message='could not list the room: %s' % exc.message, error=exc.to_dict())
+            elif item['stream_id'] in present:
+                res.update(outcome='deleted', message='check mode: the stream is present and would be deleted')
+            else:
+                res.update(outcome='already_absent', message='check mode: the stream is not in the room')
+            results.append(res)
+        return results
+
+    # -- the run ---------------------------------------------------------------------------------
+    def run(self):
+        items, duplicates = self.collect()
+        if self.module.check_mode:
+            results = self.predict_all(items) if items else []
+        else:
+            results = self.delete_all(items) if items else []
+        summary = {'total': len(results), 'deleted': 0, 'already_absent': 0, 'failed': 0, 'duplicates': duplicates}
+        for res in results:
+            summary[res['outcome']] += 1
+        self.result['changed'] = summary['deleted'] > 0
+        if self.module._diff:
+            before, after = {}, {}
+            for res in results:
+                if res['outcome'] == 'failed':
+                    continue
+                key = '%s/%s' % (res['room_id'], res['stream_id'])
+                before[key] = 'present' if res['outcome'] == 'deleted' else 'absent'
+                after[key] = 'absent'
+            self.result['diff'] = {'before': before, 'after': after}
+        if self.params['streams'] is None:
+            self.result['stream'] = results[0]
+        else:
+            self.result['streams'] = results
+            self.result['summary'] = summary
+        failed = [r for r in results if r['outcome'] == 'failed']
+        if failed and self.params['streams'] is None:
+            self.fail('%s/%s: %s' % (failed[0]['room_id'], failed[0]['stream_id'], failed[0]['message']))
+        if failed:
+            shown = '; '.join('%s/%s: %s' % (r['room_id'], r['stream_id'], r['message']) for r in failed[:5])
+            more = ' (and %d more)' % (len(failed) - 5) if len(failed) > 5 else ''
+            self.fail('%d of %d streams failed: %s%s' % (len(failed), len(results), shown, more))
+        self.exit()
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=zego_argument_spec(
+            room_id=dict(type='str'),
+            stream_id=dict(type='str'),
+            user_id=dict(type='str', default=DEFAULT_USER_ID),
+            user_name=dict(type='str'),
+            streams=dict(type='list', elements='dict', options=dict(
+                room_id=dict(type='str', required=True),
+                stream_id=dict(type='str', required=True),
+                user_id=dict(type='str'),
+                user_name=dict(type='str'),
+            )),
+            state=dict(type='str', default='absent', choices=['absent']),
+            concurrency=dict(type='int', default=4),
+        ),
+        mutually_exclusive=[('room_id', 'streams'), ('stream_id', 'streams')],
+        required_together=[('room_id', 'stream_id')],
+        required_one_of=[('stream_id', 'streams')],
+        supports_check_mode=True,
+    )
+    ZegoStream(module).execute()
+
+
+if __name__ == '__main__':
+    main()
