@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 
 export ZEGO_VENV := $(VENV)
 
-.PHONY: all venv test demo bench sanity units simulator-tests integration lint clean help
+.PHONY: all venv test demo bench sanity units simulator-tests integration lint e2e clean help
 
 all: help
 
@@ -28,7 +28,7 @@ venv: $(STAMP)
 test: $(STAMP)
 	@bash hacking/test.sh all
 
-sanity units simulator-tests integration lint: $(STAMP)
+sanity units simulator-tests integration lint e2e: $(STAMP)
 	@bash hacking/test.sh $@
 
 demo: $(STAMP)

@@ -62,6 +62,14 @@ do_integration() {
     done
 }
 
+# Playbook-level tests driven by pytest (fault matrix, leaks, TLS, interrupted runs, ...): they run
+# real ansible-playbook against the simulator, using the collection tree built here.
+do_e2e() {
+    tree
+    (cd "$REPO" && ZEGO_COLLECTIONS_ROOT="$(dirname "$(dirname "$(dirname "$TREE")")")" \
+        python -m pytest -q -p no:cacheprovider tests/e2e --junit-xml="$RESULTS/e2e.xml")
+}
+
 do_lint() {
     tree
     (cd "$TREE" && ANSIBLE_COLLECTIONS_PATH="$(dirname "$(dirname "$(dirname "$TREE")")")" ansible-lint --offline --nocolor)
@@ -73,11 +81,13 @@ case "$STEP" in
     simulator-tests) run_step simulator junit do_simulator_tests ;;
     integration) do_integration ;;
     lint) run_step ansible-lint gate do_lint ;;
+    e2e) run_step e2e junit do_e2e ;;
     all)
         run_step sanity gate do_sanity
         run_step units junit do_units
         run_step simulator junit do_simulator_tests
         do_integration
+        [ -d "$REPO/tests/e2e" ] && run_step e2e junit do_e2e
         run_step ansible-lint gate do_lint
         ;;
     *) echo "unknown step: $STEP" >&2; exit 2 ;;

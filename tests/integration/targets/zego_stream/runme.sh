@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# zego_stream against the local ZEGO simulator: check mode -> real -> idempotent repeat, bulk,
+# missing rooms, queued faults, module_defaults with credentials from the environment, bad input.
+set -eu
+# shellcheck source=tests/integration/targets/setup_zego_simulator/simulator.sh
+source ../setup_zego_simulator/simulator.sh
+sim_start --rate 10
+sim_playbook main.yml "$@"
