@@ -5,7 +5,7 @@ set -uo pipefail
 # shellcheck source=hacking/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-RESULTS="$REPO/tests/output/make-test"
+RESULTS="$WORKDIR/results"
 STEP="${1:-all}"
 rm -rf "$RESULTS"
 mkdir -p "$RESULTS"
