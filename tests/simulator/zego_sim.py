@@ -1,0 +1,1060 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the zego.rtc collection
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Local simulator of ZEGO's RTC server API (rtc-api.zego.im).
+
+It implements the public-parameter and signature checks, DeleteStream,
+DescribeSimpleStreamList and AddStream on an in-memory room/stream store,
+ZEGO's documented rate limits, and injectable faults (error codes, HTTP 5xx,
+dropped connections, slow and garbage answers).  A JSON admin API under
+``/_sim/`` inspects and drives it.
+
+Standard library only.  Run it as a program (see ``main``) or import it::
+
+    from zego_sim import Simulator
+    with Simulator(app_id=1234567890, secret="...") as sim:
+        sim.seed({"room1": [{"stream_id": "s1", "user_id": "u1"}]})
+        ...  # talk to sim.base_url
+"""
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import argparse
+import collections
+import hashlib
+import hmac
+import ipaddress
+import itertools
+import json
+import random
+import re
+import signal
+import socket
+import socketserver
+import ssl
+import sys
+import threading
+import time
+
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+SIGNATURE_MAX_AGE = 600
+
+ACTIONS = ("DeleteStream", "DescribeSimpleStreamList", "AddStream")
+
+FAULT_KINDS = (
+    "code124", "http502", "http503", "drop_before", "drop_after", "slow",
+    "garbage", "code206", "code1", "code207", "code154",
+)
+
+MISSING_ROOM_CODES = (138, 104, 5024, 50001)
+
+MAX_LEN = {
+    "RoomId": 128,
+    "UserId": 64,
+    "UserName": 256,
+    "StreamId": 256,
+    "StreamTitle": 127,
+    "ExtraInfo": 1024,
+}
+
+MESSAGES = {
+    0: "success",
+    1: "Request failed",
+    2: "Input parameter error",
+    3: "Input parameter length too long",
+    104: "Room does not exist",
+    124: "Failed to delete stream information",
+    138: "Stream information does not exist",
+    154: "Failed to get list information",
+    206: "App request QPS too high, rate limited",
+    207: "Room request QPS too high, rate limited",
+    1012: "Multiple users operating on the same stream",
+    5024: "Room does not exist",
+    50001: "Room does not exist",
+    100000001: "AppId field format error",
+    100000002: "Timestamp field empty",
+    100000003: "Timestamp format error",
+    100000004: "Signature expired",
+    100000005: "Signature error",
+    100000006: "Action empty",
+    100000007: "Unsupported Action",
+    100000008: "SignatureNonce empty",
+    100000009: "Signature empty",
+    100000010: "Failed to get ServerSecret, check that AppId is correct",
+    100000013: "SignatureVersion empty",
+    100000014: "Unsupported SignatureVersion",
+}
+
+LOG_LIMIT = 200000
+
+_UINT_RE = re.compile(r"^[0-9]+$")
+_INT_RE = re.compile(r"^-?[0-9]+$")
+
+_HTML_5XX = (
+    "<html>\r\n<head><title>{code} {reason}</title></head>\r\n<body>\r\n"
+    "<center><h1>{code} {reason}</h1></center>\r\n<hr><center>nginx</center>\r\n"
+    "</body>\r\n</html>\r\n"
+)
+_GARBAGE = b'<!-- upstream -->\x00\x01{"Code": 0, "Mess'
+
+
+class SimulatorError(ValueError):
+    """Invalid input given to the simulator (bad seed data, config or fault spec)."""
+
+
+def _message(code):
+    return MESSAGES.get(code, "error")
+
+
+def _blen(value):
+    return len(value.encode("utf-8"))
+
+
+def expected_signature(app_id, nonce, secret, timestamp):
+    """md5(AppId + SignatureNonce + ServerSecret + Timestamp) as lowercase hex."""
+    raw = "{0}{1}{2}{3}".format(app_id, nonce, secret, timestamp)
+    return hashlib.md5(raw.encode("utf-8")).hexdigest()
+
+
+def check_public_params(params, app_id, secret, now, actions=ACTIONS):
+    """Check the common request parameters the way ZEGO's gateway does.
+
+    ``params`` maps parameter names to the (URL-decoded) string values as
+    received; ``now`` is the server clock in Unix seconds.  Returns
+    ``(code, message)``; code 0 means the request is authenticated and names
+    a supported action.
+    """
+    app = params.get("AppId")
+    if not app or not _UINT_RE.match(app):
+        return 100000001, _message(100000001)
+    stamp = params.get("Timestamp")
+    if not stamp:
+        return 100000002, _message(100000002)
+    if not _INT_RE.match(stamp):
+        return 100000003, _message(100000003)
+    nonce = params.get("SignatureNonce")
+    if not nonce:
+        return 100000008, _message(100000008)
+    sig = params.get("Signature")
+    if not sig:
+        return 100000009, _message(100000009)
+    version = params.get("SignatureVersion")
+    if not version:
+        return 100000013, _message(100000013)
+    if version != "2.0":
+        return 100000014, _message(100000014)
+    if int(app) != int(app_id):
+        return 100000010, _message(100000010)
+    if abs(now - int(stamp)) > SIGNATURE_MAX_AGE:
+        return 100000004, _message(100000004)
+    wanted = expected_signature(app, nonce, secret, stamp)
+    if not hmac.compare_digest(sig.encode("utf-8"), wanted.encode("utf-8")):
+        return 100000005, _message(100000005)
+    action = params.get("Action")
+    if not action:
+        return 100000006, _message(100000006)
+    if action not in actions:
+        return 100000007, _message(100000007)
+    return 0, _message(0)
+
+
+def parse_fault_spec(spec):
+    """Parse ``kind=p,kind=p;seed=N;actions=A+B`` into a dict.
+
+    Returns ``{"probabilities": [(kind, p), ...], "seed": int or None,
+    "actions": [..], "spec": spec}``.  Raises SimulatorError when invalid.
+    """
+    result = {"probabilities": [], "seed": None, "actions": ["DeleteStream"], "spec": spec or ""}
+    if not spec:
+        return result
+    total = 0.0
+    for part in spec.split(";"):
+        part = part.strip()
+        if not part:
+            continue
+        if part.startswith("seed="):
+            try:
+                result["seed"] = int(part[5:])
+            except ValueError:
+                raise SimulatorError("fault spec: seed must be an integer: %r" % part)
+            continue
+        if part.startswith("actions="):
+            acts = [a for a in part[8:].replace(",", "+").split("+") if a]
+            for act in acts:
+                if act not in ACTIONS:
+                    raise SimulatorError("fault spec: unknown action %r" % act)
+            result["actions"] = acts
+            continue
+        for item in part.split(","):
+            item = item.strip()
+            if not item:
+                continue
+            kind, sep, prob = item.partition("=")
+            kind = kind.strip()
+            if not sep or kind not in FAULT_KINDS:
+                raise SimulatorError("fault spec: unknown fault %r (known: %s)" % (item, ", ".join(FAULT_KINDS)))
+            try:
+                value = float(prob)
+            except ValueError:
+                raise SimulatorError("fault spec: bad probability in %r" % item)
+            if not 0.0 <= value <= 1.0:
+                raise SimulatorError("fault spec: probability out of range in %r" % item)
+            total += value
+            result["probabilities"].append((kind, value))
+    if total > 1.0 + 1e-9:
+        raise SimulatorError("fault spec: probabilities add up to %.3f > 1" % total)
+    return result
+
+
+def _is_loopback(host):
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class _Room:
+    __slots__ = ("streams", "next_number")
+
+    def __init__(self):
+        self.streams = collections.OrderedDict()
+        self.next_number = 1
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+    allow_reuse_address = True
+    request_queue_size = 256
+    sim = None
+
+    def server_bind(self):
+        # HTTPServer.server_bind resolves the FQDN, which can stall without DNS.
+        socketserver.TCPServer.server_bind(self)
+        host, port = self.server_address[:2]
+        self.server_name = host
+        self.server_port = port
+
+    def handle_error(self, request, client_address):
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (OSError, ssl.SSLError)):
+            return
+        ThreadingHTTPServer.handle_error(self, request, client_address)
+
+
+class _Server6(_Server):
+    address_family = socket.AF_INET6
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "ZegoSim/1.0"
+    sys_version = ""
+    disable_nagle_algorithm = True
+    timeout = 300
+
+    def setup(self):
+        BaseHTTPRequestHandler.setup(self)
+        self.server.sim.track_connection(self.connection, True)
+
+    def finish(self):
+        try:
+            BaseHTTPRequestHandler.finish(self)
+        finally:
+            self.server.sim.track_connection(self.connection, False)
+
+    def log_message(self, format, *args):  # pylint: disable=redefined-builtin
+        pass
+
+    def do_GET(self):
+        self._dispatch("GET")
+
+    def do_POST(self):
+        self._dispatch("POST")
+
+    def do_PUT(self):
+        self._dispatch("PUT")
+
+    def do_DELETE(self):
+        self._dispatch("DELETE")
+
+    def do_HEAD(self):
+        self._dispatch("HEAD")
+
+    def _read_body(self):
+        length = self.headers.get("Content-Length")
+        if not length:
+            return b""
+        try:
+            size = int(length)
+        except ValueError:
+            self.close_connection = True
+            return b""
+        return self.rfile.read(size) if size > 0 else b""
+
+    def send_raw(self, status, body, content_type="application/json"):
+        reason = self.responses.get(status, ("",))[0]
+        head = [
+            "HTTP/1.1 %d %s" % (status, reason),
+            "Server: " + self.server_version,
+            "Date: " + self.date_time_string(),
+            "Content-Type: " + content_type,
+            "Content-Length: %d" % len(body),
+        ]
+        if self.close_connection:
+            head.append("Connection: close")
+        data = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1")
+        if self.command != "HEAD":
+            data += body
+        try:
+            self.wfile.write(data)
+        except OSError:
+            self.close_connection = True
+
+    def send_json(self, status, obj):
+        self.send_raw(status, json.dumps(obj).encode("utf-8"))
+
+    def drop(self):
+        """Close the connection without sending anything."""
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def _dispatch(self, method):
+        body = self._read_body()
+        parts = urlsplit(self.path)
+        sim = self.server.sim
+        if parts.path.startswith("/_sim/") or parts.path == "/_sim":
+            if not _is_loopback(self.client_address[0]):
+                self.send_json(403, {"error": "admin API is loopback only"})
+                return
+            status, obj = sim.admin(method, parts.path, parts.query, body)
+            self.send_json(status, obj)
+            return
+        if parts.path != "/":
+            self.send_json(404, {"Code": 404, "Message": "not found", "RequestId": sim.next_request_id()})
+            return
+        if method not in ("GET", "HEAD"):
+            self.send_json(405, {"Code": 405, "Message": "method not allowed", "RequestId": sim.next_request_id()})
+            return
+        sim.handle_api(self, parts.query)
+
+
+class Simulator:
+    """In-memory ZEGO RTC server API with an HTTP(S) front end.
+
+    All mutable state is guarded by one lock; the HTTP server runs in a
+    daemon thread after ``start()``.
+    """
+
+    def __init__(self, app_id=1234567890, secret="0" * 32, host="127.0.0.1", port=0, rate=10,
+                 latency_ms=0, faults=None, tls_cert=None, tls_key=None, missing_room_code=138,
+                 list_room_interval=10.0, list_rate=50, clock_offset=0.0, slow_ms=5000,
+                 request_log=None, rooms=None):
+        if not _is_loopback(host):
+            raise SimulatorError("host must be a loopback address, got %r" % host)
+        if (tls_cert is None) != (tls_key is None):
+            raise SimulatorError("tls_cert and tls_key must be given together")
+        self.app_id = int(app_id)
+        self._secret = str(secret)
+        self.host = host
+        self.port = int(port)
+        self.tls_cert = tls_cert
+        self.tls_key = tls_key
+        self._lock = threading.RLock()
+        self._cfg = {}
+        self._fault_spec = parse_fault_spec(None)
+        self._rng = random.Random()
+        self._configure_locked({
+            "rate": rate, "latency_ms": latency_ms, "missing_room_code": missing_room_code,
+            "list_room_interval": list_room_interval, "list_rate": list_rate,
+            "clock_offset": clock_offset, "slow_ms": slow_ms, "faults": faults,
+        })
+        self._rooms = {}
+        self._log = collections.deque(maxlen=LOG_LIMIT)
+        self._seq = 0
+        self._queue = []
+        self._windows = {}
+        self._room_calls = {}
+        self._stats = {}
+        self._request_ids = itertools.count(int(time.time() * 1000) * 1000000 + random.randrange(1000000))
+        self._request_log_path = request_log
+        self._request_log = None
+        self._server = None
+        self._thread = None
+        self._conns = set()
+        self._reset_stats_locked()
+        if rooms:
+            self.seed(rooms)
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self):
+        """Bind, start serving in a daemon thread and return self."""
+        if self._server is not None:
+            return self
+        if self._request_log_path:
+            self._request_log = open(self._request_log_path, "a", encoding="utf-8")  # pylint: disable=consider-using-with
+        cls = _Server6 if ":" in self.host else _Server
+        server = cls((self.host.strip("[]"), self.port), _Handler)
+        server.sim = self
+        if self.tls_cert:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(self.tls_cert, self.tls_key)
+            server.socket = ctx.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
+        self.port = server.server_address[1]
+        self._server = server
+        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2},
+                                        name="zego-sim", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self):
+        """Stop serving, close open client connections and the request log."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.shutdown()
+        server.server_close()
+        with self._lock:
+            conns = list(self._conns)
+            self._conns.clear()
+        for conn in conns:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        if self._thread is not None:
+            self._thread.join(5)
+        with self._lock:
+            if self._request_log is not None:
+                self._request_log.close()
+                self._request_log = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+        return False
+
+    @property
+    def base_url(self):
+        scheme = "https" if self.tls_cert else "http"
+        host = self.host.strip("[]")
+        if ":" in host:
+            host = "[%s]" % host
+        return "%s://%s:%d" % (scheme, host, self.port)
+
+    def track_connection(self, conn, active):
+        with self._lock:
+            if active:
+                self._conns.add(conn)
+            else:
+                self._conns.discard(conn)
+
+    def next_request_id(self):
+        with self._lock:
+            return str(next(self._request_ids))
+
+    # ------------------------------------------------------------------ config
+
+    def _configure_locked(self, changes):
+        cfg = dict(self._cfg)
+        new_spec = None
+        for key, value in changes.items():
+            if key in ("rate", "list_rate"):
+                value = int(value)
+                if value < 0:
+                    raise SimulatorError("%s must be >= 0" % key)
+            elif key in ("latency_ms", "slow_ms", "list_room_interval", "clock_offset"):
+                value = float(value)
+                if key != "clock_offset" and value < 0:
+                    raise SimulatorError("%s must be >= 0" % key)
+            elif key == "missing_room_code":
+                value = int(value)
+                if value not in MISSING_ROOM_CODES:
+                    raise SimulatorError("missing_room_code must be one of %s" % (MISSING_ROOM_CODES,))
+            elif key == "faults":
+                new_spec = parse_fault_spec(value)
+                value = new_spec["spec"]
+            else:
+                raise SimulatorError("unknown config key %r" % key)
+            cfg[key] = value
+        # Commit only once every key is valid.
+        self._cfg = cfg
+        if new_spec is not None:
+            self._fault_spec = new_spec
+            self._rng = random.Random(new_spec["seed"])
+
+    def configure(self, **changes):
+        """Change rate, latency_ms, missing_room_code, list_room_interval, list_rate,
+        clock_offset, slow_ms or faults (random fault spec) at run time."""
+        with self._lock:
+            self._configure_locked(changes)
+            return self.config()
+
+    def config(self):
+        with self._lock:
+            out = dict(self._cfg)
+            out["app_id"] = self.app_id
+            out["fault_actions"] = list(self._fault_spec["actions"])
+            out["fault_seed"] = self._fault_spec["seed"]
+            out["tls"] = bool(self.tls_cert)
+            return out
+
+    # ------------------------------------------------------------------ rooms
+
+    @staticmethod
+    def _check_rooms(rooms):
+        if not isinstance(rooms, dict):
+            raise SimulatorError("rooms must be an object mapping room id to a list of streams")
+        for room_id, streams in rooms.items():
+            if not isinstance(room_id, str) or not room_id:
+                raise SimulatorError("room ids must be non-empty strings")
+            if streams is None:
+                continue
+            if not isinstance(streams, list):
+                raise SimulatorError("room %r: streams must be a list" % room_id)
+            for item in streams:
+                if not isinstance(item, dict) or not isinstance(item.get("stream_id"), str) or not item["stream_id"]:
+                    raise SimulatorError("room %r: every stream needs a non-empty string stream_id" % room_id)
+                for key in ("user_id", "user_name"):
+                    if item.get(key) is not None and not isinstance(item[key], str):
+                        raise SimulatorError("room %r: %s must be a string" % (room_id, key))
+                for key in ("create_time", "stream_number_id"):
+                    if item.get(key) is not None and not isinstance(item[key], int):
+                        raise SimulatorError("room %r: %s must be an integer" % (room_id, key))
+
+    def _merge_locked(self, rooms):
+        now_ms = int(time.time() * 1000)
+        for room_id, streams in rooms.items():
+            room = self._rooms.get(room_id)
+            if room is None:
+                room = self._rooms[room_id] = _Room()
+            for item in streams or ():
+                sid = item["stream_id"]
+                old = room.streams.get(sid)
+                number = item.get("stream_number_id")
+                if number is None:
+                    number = old["stream_number_id"] if old else room.next_number
+                room.next_number = max(room.next_number, number + 1)
+                room.streams[sid] = {
+                    "stream_id": sid,
+                    "user_id": item.get("user_id") or "",
+                    "user_name": item.get("user_name") or "",
+                    "create_time": item.get("create_time") or now_ms,
+                    "stream_number_id": number,
+                }
+
+    def seed(self, rooms):
+        """Add rooms and streams (merge); ``rooms`` maps room id to a list of stream dicts."""
+        self._check_rooms(rooms)
+        with self._lock:
+            self._merge_locked(rooms)
+
+    def set_state(self, rooms):
+        """Replace all rooms."""
+        self._check_rooms(rooms)
+        with self._lock:
+            self._rooms = {}
+            self._merge_locked(rooms)
+
+    def state(self):
+        with self._lock:
+            return {"rooms": dict((rid, [dict(s) for s in room.streams.values()]) for rid, room in self._rooms.items())}
+
+    def reset(self, rooms=None):
+        """Clear rooms, log, queued faults, rate windows and stats; re-seed the random
+        fault generator; optionally seed ``rooms``."""
+        if rooms:
+            self._check_rooms(rooms)
+        with self._lock:
+            self._rooms = {}
+            self._log.clear()
+            self._queue = []
+            self._windows = {}
+            self._room_calls = {}
+            self._rng = random.Random(self._fault_spec["seed"])
+            self._reset_stats_locked()
+            if rooms:
+                self._merge_locked(rooms)
+
+    # ------------------------------------------------------------------ log, faults, stats
+
+    def log(self, since=0):
+        with self._lock:
+            return [dict(e) for e in self._log if e["seq"] > since]
+
+    def clear_log(self):
+        with self._lock:
+            self._log.clear()
+
+    def queue_fault(self, kind, count=1, action="DeleteStream", stream_id=None, room_id=None):
+        """Make the next ``count`` matching requests fail with ``kind``."""
+        if kind not in FAULT_KINDS:
+            raise SimulatorError("unknown fault kind %r (known: %s)" % (kind, ", ".join(FAULT_KINDS)))
+        if action not in ACTIONS:
+            raise SimulatorError("unknown action %r" % action)
+        count = int(count)
+        if count < 1:
+            raise SimulatorError("count must be >= 1")
+        for name, value in (("stream_id", stream_id), ("room_id", room_id)):
+            if value is not None and not isinstance(value, str):
+                raise SimulatorError("%s must be a string" % name)
+        entry = {"kind": kind, "count": count, "action": action, "stream_id": stream_id, "room_id": room_id}
+        with self._lock:
+            self._queue.append(entry)
+        return dict(entry)
+
+    def faults(self):
+        with self._lock:
+            return [dict(f) for f in self._queue]
+
+    def clear_faults(self):
+        with self._lock:
+            self._queue = []
+
+    def _reset_stats_locked(self):
+        self._stats = {
+            "started": time.time(),
+            "requests": 0,
+            "by_action": {},
+            "http_status": {},
+            "faults": {},
+            "max_window": dict((a, 0) for a in ACTIONS),
+            "stat_windows": dict((a, collections.deque()) for a in ACTIONS),
+        }
+
+    def stats(self):
+        with self._lock:
+            st = self._stats
+            out = {
+                "started": st["started"],
+                "requests": st["requests"],
+                "by_action": dict((a, dict(c)) for a, c in st["by_action"].items()),
+                "http_status": dict(st["http_status"]),
+                "faults": dict(st["faults"]),
+                "max_window": dict(st["max_window"]),
+            }
+            out["max_delete_stream_per_1s"] = st["max_window"]["DeleteStream"]
+            return out
+
+    # ------------------------------------------------------------------ request processing
+
+    def _record_locked(self, params, action, code, http_status, fault, request_id, received):
+        self._seq += 1
+        entry = {
+            "seq": self._seq,
+            "time": received,
+            "request_id": request_id,
+            "action": action,
+            "room_id": params.get("RoomId"),
+            "stream_id": params.get("StreamId"),
+            "user_id": params.get("UserId"),
+            "code": code,
+            "http_status": http_status,
+            "fault": fault,
+            "app_id": params.get("AppId"),
+            "nonce": params.get("SignatureNonce"),
+            "timestamp": params.get("Timestamp"),
+            "is_test": _is_test(params),
+        }
+        self._log.append(entry)
+        st = self._stats
+        st["requests"] += 1
+        codes = st["by_action"].setdefault(action or "", {})
+        key = "none" if code is None else str(code)
+        codes[key] = codes.get(key, 0) + 1
+        hkey = "none" if http_status is None else str(http_status)
+        st["http_status"][hkey] = st["http_status"].get(hkey, 0) + 1
+        if fault:
+            st["faults"][fault] = st["faults"].get(fault, 0) + 1
+        if self._request_log is not None:
+            self._request_log.write(json.dumps(entry) + "\n")
+            self._request_log.flush()
+
+    def _window_hit(self, key, limit, now):
+        """Count a request in the sliding 1 s window ``key``; True if over ``limit``."""
+        window = self._windows.get(key)
+        if window is None:
+            window = self._windows[key] = collections.deque()
+        cutoff = now - 1.0
+        while window and window[0] <= cutoff:
+            window.popleft()
+        over = bool(limit) and len(window) >= limit
+        window.append(now)
+        return over
+
+    def _rate_limited_locked(self, action, params, now):
+        window = self._stats["stat_windows"][action]
+        cutoff = now - 1.0
+        while window and window[0] <= cutoff:
+            window.popleft()
+        window.append(now)
+        if len(window) > self._stats["max_window"][action]:
+            self._stats["max_window"][action] = len(window)
+        cfg = self._cfg
+        if action == "DescribeSimpleStreamList":
+            over = self._window_hit((action, "app"), cfg["list_rate"], now)
+            room_id = params.get("RoomId")
+            interval = cfg["list_room_interval"]
+            if room_id:
+                last = self._room_calls.get(room_id)
+                self._room_calls[room_id] = now
+                if interval and last is not None and now - last < interval:
+                    over = True
+            return 207 if over else 0
+        rate = cfg["rate"]
+        if _is_test(params):
+            over = self._window_hit((action, "test"), 1 if rate else 0, now)
+        else:
+            over = self._window_hit((action, "prod"), rate, now)
+        return 206 if over else 0
+
+    def _pick_fault_locked(self, action, params):
+        spec = self._fault_spec
+        drawn = None
+        if spec["probabilities"] and action in spec["actions"]:
+            roll = self._rng.random()
+            acc = 0.0
+            for kind, prob in spec["probabilities"]:
+                acc += prob
+                if roll < acc:
+                    drawn = kind
+                    break
+        for idx, entry in enumerate(self._queue):
+            if entry["action"] != action:
+                continue
+            if entry["stream_id"] is not None and entry["stream_id"] != params.get("StreamId"):
+                continue
+            if entry["room_id"] is not None and entry["room_id"] != params.get("RoomId"):
+                continue
+            entry["count"] -= 1
+            if entry["count"] <= 0:
+                del self._queue[idx]
+            return entry["kind"]
+        return drawn
+
+    def _apply_locked(self, action, params):
+        if action == "DescribeSimpleStreamList":
+            return self._list_locked(params)
+        return self._change_locked(action, params)
+
+    def _change_locked(self, action, params):
+        room_id = params.get("RoomId", "")
+        user_id = params.get("UserId", "")
+        stream_id = params.get("StreamId", "")
+        if not room_id or not user_id or not stream_id:
+            return 2, None
+        names = ["RoomId", "UserId", "UserName", "StreamId"]
+        if action == "AddStream":
+            names += ["StreamTitle", "ExtraInfo"]
+        for name in names:
+            value = params.get(name)
+            if value is not None and _blen(value) > MAX_LEN[name]:
+                return 3, None
+        room = self._rooms.get(room_id)
+        if action == "DeleteStream":
+            if room is None:
+                return self._cfg["missing_room_code"], None
+            if stream_id not in room.streams:
+                return 138, None
+            del room.streams[stream_id]
+            return 0, None
+        if room is None:
+            return 104, None
+        if stream_id in room.streams:
+            return 1012, None
+        room.streams[stream_id] = {
+            "stream_id": stream_id,
+            "user_id": user_id,
+            "user_name": params.get("UserName") or "",
+            "create_time": int(time.time() * 1000),
+            "stream_number_id": room.next_number,
+        }
+        room.next_number += 1
+        return 0, None
+
+    def _list_locked(self, params):
+        room_id = params.get("RoomId", "")
+        if not room_id:
+            return 2, None
+        if _blen(room_id) > MAX_LEN["RoomId"]:
+            return 3, None
+        room = self._rooms.get(room_id)
+        items = []
+        if room is not None:
+            for s in room.streams.values():
+                items.append({
+                    "StreamId": s["stream_id"],
+                    "UserId": s["user_id"],
+                    "UserName": s["user_name"],
+                    "CreateTime": s["create_time"],
+                    "StreamNumberId": s["stream_number_id"],
+                })
+        return 0, {"StreamList": items}
+
+    def handle_api(self, handler, query):
+        """Answer one API request on ``handler`` (a _Handler)."""
+        received = time.time()
+        params = dict((k, v[0]) for k, v in parse_qs(query, keep_blank_values=True).items())
+        action = params.get("Action", "")
+        with self._lock:
+            cfg = self._cfg
+            request_id = str(next(self._request_ids))
+            latency = cfg["latency_ms"] / 1000.0
+            slow = cfg["slow_ms"] / 1000.0
+            code, _msg = check_public_params(params, self.app_id, self._secret, received + cfg["clock_offset"])
+            fault = None
+            if code == 0:
+                code = self._rate_limited_locked(action, params, time.monotonic())
+                if code == 0:
+                    fault = self._pick_fault_locked(action, params)
+            if code or fault not in (None, "slow", "drop_after"):
+                self._record_locked(params, action, _logged_code(code, fault), _fault_http(fault), fault, request_id, received)
+        if code or fault not in (None, "slow", "drop_after"):
+            if latency:
+                time.sleep(latency)
+            self._answer(handler, code, fault, request_id)
+            return
+        if fault == "slow" and slow:
+            time.sleep(slow)
+        with self._lock:
+            code, data = self._apply_locked(action, params)
+            self._record_locked(params, action, code, None if fault == "drop_after" else 200, fault, request_id, received)
+        if latency:
+            time.sleep(latency)
+        if fault == "drop_after":
+            handler.drop()
+            return
+        body = {"Code": code, "Message": _message(code), "RequestId": request_id}
+        if data is not None:
+            body["Data"] = data
+        handler.send_json(200, body)
+
+    @staticmethod
+    def _answer(handler, code, fault, request_id):
+        if fault == "drop_before":
+            handler.drop()
+        elif fault in ("http502", "http503"):
+            status = int(fault[4:])
+            reason = handler.responses.get(status, ("",))[0]
+            html = _HTML_5XX.format(code=status, reason=reason).encode("ascii")
+            handler.send_raw(status, html, "text/html")
+        elif fault == "garbage":
+            handler.send_raw(200, _GARBAGE, "application/json")
+        else:
+            code = _fault_code(fault) or code
+            handler.send_json(200, {"Code": code, "Message": _message(code), "RequestId": request_id})
+
+    # ------------------------------------------------------------------ admin API
+
+    def admin(self, method, path, query, body):
+        """Handle an admin request; returns (http_status, json_object)."""
+        try:
+            payload = json.loads(body.decode("utf-8")) if body.strip() else None
+        except ValueError:
+            return 400, {"error": "body is not valid JSON"}
+        route = path.rstrip("/")
+        handlers = {
+            "/_sim/state": self._admin_state,
+            "/_sim/rooms": self._admin_rooms,
+            "/_sim/reset": self._admin_reset,
+            "/_sim/log": self._admin_log,
+            "/_sim/faults": self._admin_faults,
+            "/_sim/config": self._admin_config,
+            "/_sim/stats": self._admin_stats,
+            "/_sim/health": self._admin_health,
+        }
+        func = handlers.get(route)
+        if func is None:
+            return 404, {"error": "unknown admin endpoint %s" % path}
+        try:
+            return func(method, parse_qs(query), payload)
+        except SimulatorError as exc:
+            return 400, {"error": str(exc)}
+        except (TypeError, ValueError, AttributeError) as exc:
+            return 400, {"error": "bad request: %s" % exc}
+
+    @staticmethod
+    def _rooms_from(payload, required):
+        if payload is None:
+            if required:
+                raise SimulatorError('body must be {"rooms": {...}}')
+            return None
+        if not isinstance(payload, dict) or "rooms" not in payload:
+            raise SimulatorError('body must be {"rooms": {...}}')
+        return payload["rooms"] or {}
+
+    def _admin_state(self, method, _query, payload):
+        if method == "GET":
+            return 200, self.state()
+        if method == "PUT":
+            self.set_state(self._rooms_from(payload, True))
+            return 200, self.state()
+        return 405, {"error": "use GET or PUT"}
+
+    def _admin_rooms(self, method, _query, payload):
+        if method != "POST":
+            return 405, {"error": "use POST"}
+        self.seed(self._rooms_from(payload, True))
+        return 200, self.state()
+
+    def _admin_reset(self, method, _query, payload):
+        if method != "POST":
+            return 405, {"error": "use POST"}
+        self.reset(self._rooms_from(payload, False))
+        return 200, self.state()
+
+    def _admin_log(self, method, query, _payload):
+        if method == "GET":
+            since = int(query.get("since", ["0"])[0] or 0)
+            return 200, {"entries": self.log(since)}
+        if method == "DELETE":
+            self.clear_log()
+            return 200, {"entries": []}
+        return 405, {"error": "use GET or DELETE"}
+
+    def _admin_faults(self, method, _query, payload):
+        if method == "GET":
+            return 200, {"faults": self.faults()}
+        if method == "DELETE":
+            self.clear_faults()
+            return 200, {"faults": []}
+        if method == "POST":
+            if not isinstance(payload, dict) or "kind" not in payload:
+                raise SimulatorError('body must be {"kind": ..., "count": N, "action": ..., "stream_id": ..., "room_id": ...}')
+            unknown = set(payload) - set(("kind", "count", "action", "stream_id", "room_id"))
+            if unknown:
+                raise SimulatorError("unknown fault fields: %s" % ", ".join(sorted(unknown)))
+            self.queue_fault(payload["kind"], payload.get("count", 1), payload.get("action") or "DeleteStream",
+                             payload.get("stream_id"), payload.get("room_id"))
+            return 200, {"faults": self.faults()}
+        return 405, {"error": "use GET, POST or DELETE"}
+
+    def _admin_config(self, method, _query, payload):
+        if method == "GET":
+            return 200, self.config()
+        if method == "POST":
+            if not isinstance(payload, dict):
+                raise SimulatorError("body must be a JSON object")
+            return 200, self.configure(**payload)
+        return 405, {"error": "use GET or POST"}
+
+    def _admin_stats(self, method, _query, _payload):
+        if method != "GET":
+            return 405, {"error": "use GET"}
+        return 200, self.stats()
+
+    def _admin_health(self, method, _query, _payload):
+        if method != "GET":
+            return 405, {"error": "use GET"}
+        return 200, {"ok": True}
+
+
+def _is_test(params):
+    return params.get("IsTest", "").lower() == "true"
+
+
+def _fault_code(fault):
+    if fault and fault.startswith("code"):
+        return int(fault[4:])
+    return None
+
+
+def _logged_code(code, fault):
+    if fault is None:
+        return code
+    if fault.startswith("code"):
+        return int(fault[4:])
+    return None
+
+
+def _fault_http(fault):
+    if fault == "drop_before":
+        return None
+    if fault in ("http502", "http503"):
+        return int(fault[4:])
+    return 200
+
+
+def load_state_file(path):
+    """Read a ``{"rooms": {...}}`` seed file."""
+    with open(path, encoding="utf-8") as handle:
+        data = json.load(handle)
+    if not isinstance(data, dict) or not isinstance(data.get("rooms", {}), dict):
+        raise SimulatorError('%s: expected {"rooms": {room: [streams]}}' % path)
+    return data.get("rooms", {})
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(description="Local simulator of ZEGO's RTC server API.")
+    parser.add_argument("--port", type=int, default=0, help="TCP port (0 = pick a free one)")
+    parser.add_argument("--host", default="127.0.0.1", help="loopback address to bind (default 127.0.0.1)")
+    parser.add_argument("--app-id", type=int, required=True, help="the AppID the simulator accepts")
+    parser.add_argument("--secret", required=True, help="the ServerSecret used to check signatures")
+    parser.add_argument("--state", help="JSON file seeding rooms: {\"rooms\": {room: [streams]}}")
+    parser.add_argument("--rate", type=int, default=10, help="DeleteStream/AddStream requests per sliding second (0 = unlimited)")
+    parser.add_argument("--latency-ms", type=float, default=0, help="delay every API answer by this many ms")
+    parser.add_argument("--faults", default=None, help="random faults, e.g. 'code124=0.1,drop_after=0.05;seed=7;actions=DeleteStream'")
+    parser.add_argument("--tls-cert", help="PEM certificate (chain) for HTTPS")
+    parser.add_argument("--tls-key", help="PEM private key for HTTPS")
+    parser.add_argument("--missing-room-code", type=int, default=138, choices=MISSING_ROOM_CODES,
+                        help="DeleteStream code for a room that does not exist (default 138)")
+    parser.add_argument("--list-room-interval", type=float, default=10.0,
+                        help="min seconds between DescribeSimpleStreamList calls per room (0 disables)")
+    parser.add_argument("--list-rate", type=int, default=50, help="DescribeSimpleStreamList calls per sliding second (0 = unlimited)")
+    parser.add_argument("--clock-offset", type=float, default=0.0, help="seconds added to the server clock")
+    parser.add_argument("--slow-ms", type=float, default=5000, help="delay of the 'slow' fault in ms")
+    parser.add_argument("--request-log", help="also append log entries as JSON lines to this file")
+    return parser
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not _is_loopback(args.host):
+        parser.error("--host must be a loopback address (127.0.0.0/8, ::1 or localhost)")
+    if bool(args.tls_cert) != bool(args.tls_key):
+        parser.error("--tls-cert and --tls-key go together")
+    try:
+        rooms = load_state_file(args.state) if args.state else None
+        sim = Simulator(app_id=args.app_id, secret=args.secret, host=args.host, port=args.port,
+                        rate=args.rate, latency_ms=args.latency_ms, faults=args.faults,
+                        tls_cert=args.tls_cert, tls_key=args.tls_key,
+                        missing_room_code=args.missing_room_code,
+                        list_room_interval=args.list_room_interval, list_rate=args.list_rate,
+                        clock_offset=args.clock_offset, slow_ms=args.slow_ms,
+                        request_log=args.request_log, rooms=rooms)
+    except (SimulatorError, OSError, ValueError) as exc:
+        parser.error(str(exc))
+    stop = threading.Event()
+
+    def _on_signal(_signum, _frame):
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGINT, _on_signal)
+    try:
+        sim.start()
+    except (OSError, ssl.SSLError) as exc:
+        sys.stderr.write("zego_sim: cannot start: %s\n" % exc)
+        return 1
+    sys.stdout.write(sim.base_url + "\n")
+    sys.stdout.flush()
+    while not stop.wait(0.5):
+        pass
+    sim.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
