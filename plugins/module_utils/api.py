@@ -222,18 +222,18 @@ class RateLimiter(object):
 
     MAX_AHEAD = 3600.0  # a slot further away than this is stale (clock jumped back): start afresh
 
-    def __init__(self, rate, path=None, clock=time.time, sleep=time.sleep):
+    def __init__(self, rate, path=None, clock=None, sleep=None):
         if rate <= 0:
             raise ValueError('rate must be positive')
         self.interval = 1.0 / rate
         self.path = path
-        self.clock = clock
-        self.sleep = sleep
+        self.clock = clock or _now
+        self.sleep = sleep or _sleep
         self._lock = threading.Lock()
         self._next = 0.0
 
     @classmethod
-    def for_key(cls, rate, key, clock=time.time, sleep=time.sleep):
+    def for_key(cls, rate, key, clock=None, sleep=None):
         name = hashlib.sha256(key.encode('utf-8')).hexdigest()[:32]
         path = os.path.join(private_state_dir(), 'rate-%s' % name) if fcntl is not None else None
         return cls(rate, path=path, clock=clock, sleep=sleep)
@@ -314,7 +314,7 @@ class ZegoClient(object):
 
     def __init__(self, app_id, secret, api_url=DEFAULT_API_URL, is_test=False, timeout=10.0, retries=5,
                  validate_certs=True, ca_path=None, rate_limit=None, concurrency=4, warn=None,
-                 session=None, clock=time.time, sleep=time.sleep, shared_limits=True):
+                 session=None, clock=None, sleep=None, shared_limits=True):
         if not HAS_REQUESTS and session is None:
             raise ZegoError('the requests library is required')
         self.app_id = int(app_id)
@@ -325,8 +325,8 @@ class ZegoClient(object):
         self.timeout = timeout
         self.retries = retries
         self.warn = warn or (lambda msg: None)
-        self.clock = clock
-        self.sleep = sleep
+        self.clock = clock or _now
+        self.sleep = sleep or _sleep
         self._random = random.Random()
         if rate_limit is None:
             rate_limit = DELETE_STREAM_RATE_TEST if is_test else DELETE_STREAM_RATE
@@ -516,6 +516,14 @@ class _Failure(object):
         self.retry = retry
         self.http_status = http_status
         self.rate_limited = rate_limited
+
+
+def _now():
+    return time.time()
+
+
+def _sleep(seconds):
+    time.sleep(seconds)
 
 
 def _text(value):
