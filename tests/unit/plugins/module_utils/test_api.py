@@ -1,0 +1,207 @@
+# -*- coding: utf-8 -*-
+# Copyright: zego.rtc contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import pytest
+import requests
+
+from ansible_collections.zego.rtc.plugins.module_utils import api
+
+
+def make_client(conv, **kwargs):
+    warnings = []
+    kwargs.setdefault('retries', 3)
+    client = api.ZegoClient(conv.app_id, conv.secret, conv.api_url, warn=warnings.append, **kwargs)
+    return client, warnings
+
+
+def test_signature_matches_zegos_published_test_vector():
+    assert api.sign(12345, '4fd24687296dd9f3', '9193cc662a4c0ec135ec71fb57194b38', 1615186943) == \
+        '43e5cfcca828314675f91b001390566a'
+
+
+def test_signature_changes_with_any_input():
+    ref = api.sign(12345, '4fd24687296dd9f3', '9193cc662a4c0ec135ec71fb57194b38', 1615186943)
+    assert api.sign(12345, '4fd24687296dd9f4', '9193cc662a4c0ec135ec71fb57194b38', 1615186943) != ref
+    assert api.sign(12345, '4fd24687296dd9f3', '9193cc662a4c0ec135ec71fb57194b39', 1615186943) != ref
+    assert api.sign(12345, '4fd24687296dd9f3', '9193cc662a4c0ec135ec71fb57194b38', 1615186944) != ref
+
+
+def test_nonce_is_16_hex_characters_and_fresh():
+    nonces = set(api.new_nonce() for dummy in range(50))
+    assert len(nonces) == 50
+    assert all(len(n) == 16 and int(n, 16) >= 0 for n in nonces)
+
+
+@pytest.mark.parametrize('url, ok', [
+    ('https://rtc-api.zego.im', True),
+    ('https://rtc-api-fra.zego.im/', True),
+    ('http://127.0.0.1:8080', True),
+    ('http://localhost:1', True),
+    ('http://[::1]:8080', True),
+    ('http://rtc-api.zego.im', False),
+    ('http://10.0.0.1', False),
+    ('ftp://rtc-api.zego.im', False),
+    ('rtc-api.zego.im', False),
+    ('https://rtc-api.zego.im/v1', False),
+    ('https://rtc-api.zego.im/?Action=x', False),
+    ('https://user:pw@rtc-api.zego.im', False),
+    ('https://rtc-api.zego.im:99999', False),
+    ('', False),
+])
+def test_api_url_rules(url, ok):
+    assert (api.check_api_url(url) is None) == ok
+
+
+@pytest.mark.parametrize('code, retried', [
+    (1, True), (122, True), (124, True), (206, True), (207, True), (7, True), (100000015, True),
+    (0, False), (138, False), (104, False), (2, False), (3, False), (9, False), (100000004, False),
+    (100000005, False), (100000010, False),
+])
+def test_code_classification(code, retried):
+    assert (code in api.RETRY_CODES) == retried
+
+
+def test_hints_name_the_likely_cause():
+    assert "controller's clock" in api.describe_code(100000004)
+    assert 'server_secret' in api.describe_code(100000005)
+    assert 'app_id' in api.describe_code(100000010)
+
+
+def test_delete_stream_sends_the_documented_parameters(zego_http):
+    zego_http.expect('DeleteStream', {'RoomId': 'r1', 'StreamId': 's1', 'UserId': 'Server-Administrator'})
+    client, warnings = make_client(zego_http)
+    reply = client.delete_stream('r1', 's1')
+    assert (reply.code, reply.attempts, reply.response_lost) == (0, 1, False)
+    assert reply.request_id
+    assert 'UserName' not in zego_http.seen[0] and 'IsTest' not in zego_http.seen[0]
+    assert warnings == []
+
+
+def test_is_test_sends_istest_and_lowers_the_rate(zego_http):
+    zego_http.expect('DeleteStream', {'IsTest': 'true', 'UserName': 'ops'})
+    client, dummy = make_client(zego_http, is_test=True)
+    assert client.rate_limit == 1.0
+    assert client.delete_stream('r1', 's1', user_name='ops').code == 0
+
+
+def test_retryable_code_is_retried_and_resigned(zego_http):
+    zego_http.expect('DeleteStream', code=124).expect('DeleteStream', code=0)
+    client, warnings = make_client(zego_http)
+    reply = client.delete_stream('r1', 's1')
+    assert (reply.code, reply.attempts) == (0, 2)
+    assert zego_http.seen[0]['SignatureNonce'] != zego_http.seen[1]['SignatureNonce']
+    assert len(warnings) == 1 and '124' in warnings[0] and 'r1/s1' in warnings[0]
+    assert len(zego_http.sleeps) >= 1 and 0 < zego_http.sleeps[-1] <= api.ZegoClient.BACKOFF_CAP
+
+
+def test_rate_limit_code_backs_off_longer(zego_http):
+    zego_http.expect('DeleteStream', code=206).expect('DeleteStream', code=0)
+    client, dummy = make_client(zego_http, shared_limits=False)
+    assert client.delete_stream('r1', 's1').code == 0
+    assert max(zego_http.sleeps) >= api.ZegoClient.RATE_LIMIT_BASE / 2
+
+
+def test_backoff_grows_and_is_bounded():
+    client = api.ZegoClient(1, 'x' * 32, 'https://rtc-api.zego.im')
+    waits = [client._backoff(n) for n in range(1, 10)]
+    assert waits[0] <= api.ZegoClient.BACKOFF_BASE
+    assert all(w <= api.ZegoClient.BACKOFF_CAP for w in waits)
+    assert waits[5] >= api.ZegoClient.BACKOFF_CAP / 2
+
+
+def test_retries_exhausted_raise_with_the_last_code(zego_http):
+    for dummy in range(3):
+        zego_http.expect('DeleteStream', code=124)
+    client, warnings = make_client(zego_http, retries=2)
+    with pytest.raises(api.ZegoError) as info:
+        client.delete_stream('r1', 's1')
+    assert info.value.code == 124 and info.value.attempts == 3
+    assert 'gave up after 3 attempts' in info.value.message
+    assert len(warnings) == 2
+
+
+def test_configuration_errors_are_never_retried(zego_http):
+    zego_http.expect('DeleteStream', code=100000005, message='signature error')
+    client, warnings = make_client(zego_http)
+    reply = client.delete_stream('r1', 's1')
+    assert (reply.code, reply.attempts) == (100000005, 1)
+    assert warnings == []
+
+
+def test_lost_response_then_138_is_flagged(zego_http):
+    zego_http.expect('DeleteStream', exc=requests.exceptions.ConnectionError('Remote end closed connection'))
+    zego_http.expect('DeleteStream', code=138)
+    client, warnings = make_client(zego_http)
+    reply = client.delete_stream('r1', 's1')
+    assert (reply.code, reply.attempts, reply.response_lost) == (138, 2, True)
+
+
+def test_read_timeout_is_retried_and_flagged(zego_http):
+    zego_http.expect('DeleteStream', exc=requests.exceptions.ReadTimeout('read timed out'))
+    zego_http.expect('DeleteStream', code=0)
+    client, warnings = make_client(zego_http, timeout=2)
+    reply = client.delete_stream('r1', 's1')
+    assert (reply.code, reply.response_lost) == (0, True)
+    assert 'no answer within timeout (2s)' in warnings[0]
+
+
+def test_http_5xx_and_non_json_are_retried(zego_http):
+    zego_http.expect('DeleteStream', status=502, body='<html>Bad Gateway</html>')
+    zego_http.expect('DeleteStream', status=200, body='<html>oops</html>')
+    zego_http.expect('DeleteStream', code=0)
+    client, warnings = make_client(zego_http)
+    reply = client.delete_stream('r1', 's1')
+    assert (reply.code, reply.attempts) == (0, 3)
+    assert 'HTTP 502' in warnings[0] and 'not ZEGO JSON' in warnings[1]
+
+
+def test_tls_failure_is_not_retried_and_explained(zego_http):
+    zego_http.expect('DeleteStream', exc=requests.exceptions.SSLError(
+        "HTTPSConnectionPool(host='h', port=443): Max retries exceeded with url: /?Action=DeleteStream&"
+        "Signature=0123456789abcdef0123456789abcdef (Caused by SSLError(CERTIFICATE_VERIFY_FAILED))"))
+    client, warnings = make_client(zego_http)
+    with pytest.raises(api.ZegoError) as info:
+        client.delete_stream('r1', 's1')
+    assert info.value.retryable is False and info.value.attempts == 1
+    assert 'ca_path' in info.value.message
+    assert 'Signature' not in info.value.message and '/?' not in info.value.message
+
+
+def test_scrub_removes_secret_signatures_and_urls(zego_http):
+    zego_http.expect('DeleteStream', code=0)
+    client, dummy = make_client(zego_http)
+    client.delete_stream('r1', 's1')
+    sig = zego_http.seen[0]['Signature']
+    text = 'x %s y %s z https://h/?Action=a&Signature=%s' % (zego_http.secret, sig, sig)
+    cleaned = client.scrub(text)
+    assert zego_http.secret not in cleaned and sig not in cleaned and 'https://' not in cleaned
+
+
+def test_list_returns_streams_and_empty_for_missing_room(zego_http):
+    zego_http.expect('DescribeSimpleStreamList', {'RoomId': 'r1'}, data={'StreamList': [
+        {'StreamId': 's1', 'UserId': 'u1', 'UserName': 'Ann', 'CreateTime': 1642045110123, 'StreamNumberId': 10}]})
+    zego_http.expect('DescribeSimpleStreamList', {'RoomId': 'r2'}, code=50001)
+    client, dummy = make_client(zego_http)
+    streams, reply = client.describe_stream_list('r1')
+    assert streams == [{'stream_id': 's1', 'user_id': 'u1', 'user_name': 'Ann', 'create_time': 1642045110123,
+                        'stream_number_id': 10}]
+    assert client.describe_stream_list('r2')[0] == []
+
+
+def test_list_rate_limit_waits_a_room_interval(zego_http):
+    zego_http.expect('DescribeSimpleStreamList', code=207).expect('DescribeSimpleStreamList', data={'StreamList': []})
+    client, dummy = make_client(zego_http)
+    assert client.describe_stream_list('r1')[0] == []
+    assert max(zego_http.sleeps) >= api.LIST_ROOM_INTERVAL
+
+
+def test_state_dir_must_be_private(tmp_path, monkeypatch):
+    shared = tmp_path / 'shared'
+    shared.mkdir()
+    shared.chmod(0o777)
+    monkeypatch.setenv('ZEGO_RTC_STATE_DIR', str(shared))
+    with pytest.raises(api.ZegoError):
+        api.private_state_dir()
