@@ -156,4 +156,3 @@ def run_module(monkeypatch):
         return result, info.value.failed
 
     return run
-
