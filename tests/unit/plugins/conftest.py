@@ -141,9 +141,9 @@ def run_module(monkeypatch):
     warnings = []
     monkeypatch.setattr(basic.AnsibleModule, 'warn', lambda self, msg: warnings.append(msg))
 
-    def run(module, args, check_mode=False, diff=False):
+    def run(module, args, check_mode=False, diff=False, connection=True):
         del warnings[:]
-        full = {'app_id': APP_ID, 'server_secret': SECRET, 'api_url': API_URL}
+        full = {'app_id': APP_ID, 'server_secret': SECRET, 'api_url': API_URL} if connection else {}
         full.update(args)
         if check_mode:
             full['_ansible_check_mode'] = True

@@ -168,3 +168,27 @@ def test_bad_input_fails_before_any_request(zego_http, run_module, args, field):
 def test_empty_list_does_nothing(zego_http, run_module):
     result, failed = run_module(zego_stream, {'streams': []})
     assert not failed and not result['changed'] and result['summary']['total'] == 0
+
+
+def test_connection_options_come_from_the_environment(zego_http, run_module, monkeypatch):
+    monkeypatch.setenv('ZEGO_APP_ID', str(zego_http.app_id))
+    monkeypatch.setenv('ZEGO_SERVER_SECRET', zego_http.secret)
+    monkeypatch.setenv('ZEGO_API_URL', zego_http.api_url)
+    monkeypatch.setenv('ZEGO_IS_TEST', 'true')
+    zego_http.expect('DeleteStream', {'IsTest': 'true', 'AppId': str(zego_http.app_id)})
+    result, failed = run_module(zego_stream, {'room_id': 'r1', 'stream_id': 's1'}, connection=False)
+    assert not failed and result['changed']
+
+
+def test_missing_credentials_name_the_options_and_variables(zego_http, run_module, monkeypatch):
+    for var in ('ZEGO_APP_ID', 'ZEGO_SERVER_SECRET', 'ZEGO_API_URL'):
+        monkeypatch.delenv(var, raising=False)
+    result, failed = run_module(zego_stream, {'room_id': 'r1', 'stream_id': 's1'}, connection=False)
+    assert failed and 'app_id' in result['msg'] and 'server_secret' in result['msg']
+    assert zego_http.seen == []
+
+
+def test_validate_certs_false_warns(zego_http, run_module):
+    zego_http.expect('DeleteStream')
+    result, failed = run_module(zego_stream, {'room_id': 'r1', 'stream_id': 's1', 'validate_certs': False})
+    assert not failed and any('validate_certs' in w for w in result['warnings'])
