@@ -357,8 +357,10 @@ class ZegoStream(ZegoModule):
             if not exc.retryable:  # e.g. the TLS certificate is not trusted: every request would fail alike
                 abort.error = exc.to_dict()
             return res
+        # An earlier lost answer only matters when this answer does not prove who deleted the stream:
+        # after code 0, this request did it; after 138, the lost attempt probably did.
         res.update(code=reply.code, message=reply.message, request_id=reply.request_id, attempts=reply.attempts,
-                   response_lost=reply.response_lost)
+                   response_lost=reply.response_lost and reply.code != OK)
         if reply.code == OK:
             res['outcome'] = 'deleted'
         elif reply.code == STREAM_MISSING or reply.code in ROOM_MISSING_CODES:
