@@ -1,20 +1,27 @@
-# zego.rtc developer entry points. Each target sets up what it needs (a venv in .venv from PyPI).
+# zego.rtc developer entry points. Each target sets up what it needs (venvs in .venv and .venv-2.16 from PyPI).
 #   make demo   run the batch playbook against the local ZEGO simulator
-#   make test   every gate and test (sanity, units, simulator, integration, lint, ...)
+#   make test   every gate and test (sanity, units, integration on ansible-core 2.16 and 2.19, docs, changelog, galaxy, lint, ...)
 #   make bench  benchmarks (not part of make test)
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+# newest ansible-core this Python runs (requirements-dev.txt) and the oldest supported one (requirements-2.16.txt)
 VENV ?= $(CURDIR)/.venv
+VENV_216 ?= $(CURDIR)/.venv-2.16
 STAMP := $(VENV)/.installed
+STAMP_216 := $(VENV_216)/.installed
 
 export ZEGO_VENV := $(VENV)
+export ZEGO_VENV_216 := $(VENV_216)
 
-.PHONY: all venv test demo bench sanity units simulator-tests integration lint e2e clean help
+STEPS := sanity units sanity-2.16 units-2.16 simulator-tests integration integration-2.16 e2e docs changelog galaxy lint
+
+.PHONY: all venv test demo bench $(STEPS) clean help
 
 all: help
 
 help:
-	@sed -n '2,5p' Makefile
+	@sed -n '2,4p' Makefile
+	@echo "  single steps: $(foreach s,$(STEPS),make $(s);)"
 
 $(STAMP): requirements-dev.txt
 	@echo "== creating $(VENV) with $(PYTHON)"
@@ -23,12 +30,19 @@ $(STAMP): requirements-dev.txt
 	"$(VENV)/bin/pip" install -q --disable-pip-version-check -r requirements-dev.txt
 	@touch "$(STAMP)"
 
-venv: $(STAMP)
+$(STAMP_216): requirements-2.16.txt
+	@echo "== creating $(VENV_216) with $(PYTHON)"
+	@rm -rf "$(VENV_216)"
+	"$(PYTHON)" -m venv "$(VENV_216)"
+	"$(VENV_216)/bin/pip" install -q --disable-pip-version-check -r requirements-2.16.txt
+	@touch "$(STAMP_216)"
 
-test: $(STAMP)
+venv: $(STAMP) $(STAMP_216)
+
+test: $(STAMP) $(STAMP_216)
 	@bash hacking/test.sh all
 
-sanity units simulator-tests integration lint e2e: $(STAMP)
+$(STEPS): $(STAMP) $(STAMP_216)
 	@bash hacking/test.sh $@
 
 demo: $(STAMP)
@@ -38,4 +52,4 @@ bench: $(STAMP)
 	@bash hacking/bench.sh
 
 clean:
-	rm -rf "$(VENV)" tests/output build
+	rm -rf "$(VENV)" "$(VENV_216)" tests/output build
