@@ -1,7 +1,11 @@
 # shellcheck shell=bash
+# Variables set here are used by the scripts that source this file.
+# shellcheck disable=SC2034
 # Shared helpers for the hacking/ scripts: venv on PATH, the ansible_collections tree, the simulator.
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 VENV="${ZEGO_VENV:-$REPO/.venv}"
+# Second venv with the oldest supported ansible-core (requirements-2.16.txt), for the *-2.16 test steps.
+VENV_216="${ZEGO_VENV_216:-$REPO/.venv-2.16}"
 export VIRTUAL_ENV="$VENV"
 export PATH="$VENV/bin:$PATH"
 PY="$VENV/bin/python"
@@ -10,7 +14,8 @@ export ANSIBLE_PYTHON_INTERPRETER="$PY"
 export ANSIBLE_NOCOLOR=1
 export ANSIBLE_FORCE_COLOR=0
 export PY_COLORS=0
-WORKDIR="${ZEGO_WORKDIR:-${TMPDIR:-/tmp}/zego-rtc-$(id -u)}"
+# (not /tmp/zego-rtc-$UID: that is the modules' default rate-limit state directory)
+WORKDIR="${ZEGO_WORKDIR:-${TMPDIR:-/tmp}/zego-rtc-work-$(id -u)}"
 
 # Copy the files git would ship (tracked + untracked-not-ignored) into
 # $WORKDIR/<name>/ansible_collections/zego/rtc and print that path.
@@ -29,11 +34,20 @@ make_tree() {
 
 # ansible-test bootstraps pip in its sanity venvs by downloading get-pip.py from a host that may be
 # unreachable; put an offline stand-in in its cache (it installs pip from the package index instead).
+# Usage: install_get_pip_shim [PYTHON]   (the python of the venv whose ansible-test is used; default $PY)
 install_get_pip_shim() {
-    local at_dir pipv
-    at_dir="$("$PY" -c 'import ansible_test, os; print(os.path.dirname(ansible_test.__file__))')"
+    local py="${1:-$PY}" at_dir pipv
+    at_dir="$("$py" -c 'import ansible_test, os; print(os.path.dirname(ansible_test.__file__))')"
     mkdir -p "$HOME/.ansible/test/cache"
-    for pipv in $(grep -oP "pip='\K[0-9.]+" "$at_dir/_internal/python_requirements.py"); do
+    grep -oP "pip='\K[0-9.]+" "$at_dir/_internal/python_requirements.py" | while read -r pipv; do
         cp "$REPO/hacking/get_pip_shim.py" "$HOME/.ansible/test/cache/get_pip_${pipv//./_}.py"
     done
+}
+
+# in_venv VENV CMD...: run CMD with VENV's tools and Python first on PATH (ansible-test, ansible-doc,
+# ansible-playbook and the module interpreter all come from VENV).
+in_venv() {
+    local venv="$1"
+    shift
+    VIRTUAL_ENV="$venv" PATH="$venv/bin:$PATH" ANSIBLE_PYTHON_INTERPRETER="$venv/bin/python" "$@"
 }

@@ -37,7 +37,8 @@ def main():
             steps = [line.rstrip('\n').split('\t') for line in f if line.strip()]
     for name, kind, rc, seconds in steps:
         if kind == 'junit':
-            files = sorted(glob.glob(os.path.join(results, name + '*.xml')))
+            # JUnit files of a step live in RESULTS/junit/NAME/ (hacking/test.sh run_step)
+            files = sorted(glob.glob(os.path.join(glob.escape(os.path.join(results, 'junit', name)), '*.xml')))
             t, fl, sk = junit_counts(files) if files else (0, 0, 0)
             if rc != '0' and fl == 0:
                 fl = 1  # the runner failed before or outside the tests (collection error, crash)

@@ -1,6 +1,13 @@
 #!/usr/bin/env bash
 # Test runner behind `make test` (step "all") and the single-step make targets.
-# Every step runs even if an earlier one failed; the last lines summarise all of them.
+# Every step runs even if an earlier one failed; the last lines summarise all of them, and the exit
+# status is non-zero if anything failed.
+#   Usage: hacking/test.sh [all|sanity|units|sanity-2.16|units-2.16|simulator-tests|integration|
+#                           integration-2.16|e2e|docs|changelog|galaxy|lint]
+# ansible-core: the main venv ($ZEGO_VENV, .venv) has the newest core this Python runs; the second venv
+# ($ZEGO_VENV_216, .venv-2.16) the oldest supported one (meta/runtime.yml requires_ansible).
+# Scratch space and results live in $ZEGO_WORKDIR (default /tmp/zego-rtc-work-$UID); give each concurrent run
+# its own.
 set -uo pipefail
 # shellcheck source=hacking/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -8,8 +15,11 @@ set -uo pipefail
 RESULTS="$WORKDIR/results"
 STEP="${1:-all}"
 rm -rf "$RESULTS"
-mkdir -p "$RESULTS"
+mkdir -p "$RESULTS/junit"
 TREE=""
+TREE_216=""
+# integration target run on the oldest ansible-core (a smoke test; all targets run on the newest)
+SMOKE_TARGET_216="${ZEGO_SMOKE_TARGET_216:-zego_stream}"
 
 tree() {
     if [ -z "$TREE" ]; then
@@ -18,13 +28,33 @@ tree() {
     fi
 }
 
-# run_step NAME KIND CMD...: KIND is "junit" (the command writes $RESULTS/NAME*.xml) or "gate"
-# (pass/fail counts as one test).
+# A separate copy for ansible-core 2.16, so its ansible-test output never mixes with the main one.
+tree_216() {
+    if [ -z "$TREE_216" ]; then
+        need_venv_216 || return 1
+        TREE_216="$(make_tree tree-2.16)"
+        install_get_pip_shim "$VENV_216/bin/python"
+    fi
+}
+
+need_venv_216() {
+    [ -x "$VENV_216/bin/ansible-test" ] && return 0
+    echo "no ansible-core 2.16 venv at $VENV_216 (make venv creates it from requirements-2.16.txt)" >&2
+    return 1
+}
+
+# collections root (the directory holding ansible_collections/) of a tree
+coll_root() { dirname "$(dirname "$(dirname "$1")")"; }
+
+# run_step NAME KIND CMD...: KIND is "junit" (the command writes JUnit XML into $STEP_JUNIT_DIR, which is
+# $RESULTS/junit/NAME) or "gate" (pass/fail counts as one test).
 run_step() {
     local name="$1" kind="$2" start rc
     shift 2
     printf '\n=== %s (t=%ss)\n' "$name" "$SECONDS"
     start=$SECONDS
+    STEP_JUNIT_DIR="$RESULTS/junit/$name"
+    mkdir -p "$STEP_JUNIT_DIR"
     "$@"
     rc=$?
     printf '%s\t%s\t%s\t%s\n' "$name" "$kind" "$rc" "$((SECONDS - start))" >> "$RESULTS/steps.tsv"
@@ -32,62 +62,151 @@ run_step() {
     return 0
 }
 
-do_sanity() {
-    tree
-    (cd "$TREE" && ansible-test sanity --local --python "$PYVER" --color no)
+# ansible-test in TREE with the tools of VENV: at_run VENV TREE ARGS...
+at_run() {
+    local venv="$1" tree="$2"
+    shift 2
+    (cd "$tree" && in_venv "$venv" ansible-test "$@" --python "$PYVER" --color no)
 }
 
-do_units() {
-    tree
-    (cd "$TREE" && rm -rf tests/output/junit && ansible-test units --local --python "$PYVER" --color no)
-    local rc=$?
-    cp "$TREE"/tests/output/junit/*.xml "$RESULTS/" 2>/dev/null && for f in "$RESULTS"/python*units*.xml; do
-        [ -e "$f" ] && mv "$f" "$RESULTS/units-$(basename "$f")"
-    done
+do_sanity() {
+    tree || return 1
+    at_run "$VENV" "$TREE" sanity --local
+}
+
+do_sanity_216() {
+    tree_216 || return 1
+    at_run "$VENV_216" "$TREE_216" sanity --local
+}
+
+# units_in VENV TREE: ansible-test units, JUnit copied to $STEP_JUNIT_DIR
+units_in() {
+    local venv="$1" tree="$2" rc
+    rm -rf "$tree/tests/output/junit"
+    at_run "$venv" "$tree" units --local
+    rc=$?
+    cp "$tree"/tests/output/junit/*.xml "$STEP_JUNIT_DIR/" 2>/dev/null
     return $rc
 }
 
+do_units() {
+    tree || return 1
+    units_in "$VENV" "$TREE"
+}
+
+do_units_216() {
+    tree_216 || return 1
+    units_in "$VENV_216" "$TREE_216"
+}
+
 do_simulator_tests() {
-    (cd "$REPO" && python -m pytest -q -p no:cacheprovider tests/simulator --junit-xml="$RESULTS/simulator.xml")
+    (cd "$REPO" && python -m pytest -q -p no:cacheprovider tests/simulator --junit-xml="$STEP_JUNIT_DIR/simulator.xml")
+}
+
+# integration targets that are not setup_* helpers and not disabled
+integration_targets() {
+    local t
+    for t in "$1"/tests/integration/targets/*/; do
+        t="$(basename "$t")"
+        case "$t" in setup_*) continue ;; esac
+        grep -qx 'disabled' "$1/tests/integration/targets/$t/aliases" 2>/dev/null && continue
+        printf '%s\n' "$t"
+    done
 }
 
 do_integration() {
-    tree
     local t
-    for t in "$TREE"/tests/integration/targets/*/; do
-        t="$(basename "$t")"
-        case "$t" in setup_*) continue ;; esac
-        grep -qx 'disabled' "$TREE/tests/integration/targets/$t/aliases" 2>/dev/null && continue
-        run_step "integration:$t" gate bash -c "cd '$TREE' && ansible-test integration --local --python '$PYVER' --color no '$t'"
+    tree || { run_step integration gate false; return; }
+    for t in $(integration_targets "$TREE"); do
+        run_step "integration:$t" gate at_run "$VENV" "$TREE" integration --local "$t"
     done
+}
+
+# Smoke integration on the oldest ansible-core: one target (the main module's).
+do_integration_216() {
+    local t="$SMOKE_TARGET_216"
+    tree_216 || { run_step "integration-2.16:$t" gate false; return; }
+    if ! grep -qx "$t" <<< "$(integration_targets "$TREE_216")"; then
+        run_step "integration-2.16:$t" gate bash -c "echo 'no integration target $t' >&2; exit 1"
+        return
+    fi
+    run_step "integration-2.16:$t" gate at_run "$VENV_216" "$TREE_216" integration --local "$t"
 }
 
 # Playbook-level tests driven by pytest (fault matrix, leaks, TLS, interrupted runs, ...): they run
 # real ansible-playbook against the simulator, using the collection tree built here.
 do_e2e() {
-    tree
-    (cd "$REPO" && ZEGO_COLLECTIONS_ROOT="$(dirname "$(dirname "$(dirname "$TREE")")")" \
-        python -m pytest -q -p no:cacheprovider tests/e2e --junit-xml="$RESULTS/e2e.xml")
+    tree || return 1
+    (cd "$REPO" && ZEGO_COLLECTIONS_ROOT="$(coll_root "$TREE")" \
+        python -m pytest -q -p no:cacheprovider tests/e2e --junit-xml="$STEP_JUNIT_DIR/e2e.xml")
+}
+
+# Documentation: antsibull-docs' collection linter (extra docs, plugin and role docs, markup,
+# references), then every plugin and role through ansible-doc of both ansible-core versions.
+do_docs() {
+    local rc=0
+    tree || return 1
+    export ANSIBLE_COLLECTIONS_PATH
+    ANSIBLE_COLLECTIONS_PATH="$(coll_root "$TREE")"
+    echo "--- antsibull-docs lint-collection-docs --plugin-docs"
+    antsibull-docs lint-collection-docs --plugin-docs "$TREE" || rc=1
+    echo "--- ansible-doc ($(ansible --version | head -n 1))"
+    python "$REPO/hacking/check_docs.py" "$TREE" || rc=1
+    if need_venv_216; then
+        echo "--- ansible-doc ($(in_venv "$VENV_216" ansible --version | head -n 1))"
+        in_venv "$VENV_216" python "$REPO/hacking/check_docs.py" "$TREE" || rc=1
+    else
+        rc=1
+    fi
+    return $rc
+}
+
+# Changelog fragments and changelogs/changelog.yaml (antsibull-changelog).
+do_changelog() {
+    local rc=0
+    tree || return 1
+    (cd "$TREE" && antsibull-changelog lint -v) || rc=1
+    (cd "$TREE" && antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml) || rc=1
+    return $rc
+}
+
+# Build the release tarball, check its contents, install it into an empty path and use it.
+do_galaxy() {
+    local gtree
+    gtree="$(make_tree galaxy-src)" || return 1
+    bash "$REPO/hacking/galaxy_smoke.sh" "$gtree" "$WORKDIR/galaxy"
 }
 
 do_lint() {
-    tree
-    (cd "$TREE" && ANSIBLE_COLLECTIONS_PATH="$(dirname "$(dirname "$(dirname "$TREE")")")" ansible-lint --offline --nocolor)
+    tree || return 1
+    (cd "$TREE" && ANSIBLE_COLLECTIONS_PATH="$(coll_root "$TREE")" ansible-lint --offline --nocolor)
 }
 
 case "$STEP" in
     sanity) run_step sanity gate do_sanity ;;
     units) run_step units junit do_units ;;
+    sanity-2.16) run_step sanity-2.16 gate do_sanity_216 ;;
+    units-2.16) run_step units-2.16 junit do_units_216 ;;
     simulator-tests) run_step simulator junit do_simulator_tests ;;
     integration) do_integration ;;
-    lint) run_step ansible-lint gate do_lint ;;
+    integration-2.16) do_integration_216 ;;
     e2e) run_step e2e junit do_e2e ;;
+    docs) run_step docs gate do_docs ;;
+    changelog) run_step changelog gate do_changelog ;;
+    galaxy) run_step galaxy gate do_galaxy ;;
+    lint) run_step ansible-lint gate do_lint ;;
     all)
         run_step sanity gate do_sanity
         run_step units junit do_units
+        run_step sanity-2.16 gate do_sanity_216
+        run_step units-2.16 junit do_units_216
         run_step simulator junit do_simulator_tests
         do_integration
+        do_integration_216
         [ -d "$REPO/tests/e2e" ] && run_step e2e junit do_e2e
+        run_step docs gate do_docs
+        run_step changelog gate do_changelog
+        run_step galaxy gate do_galaxy
         run_step ansible-lint gate do_lint
         ;;
     *) echo "unknown step: $STEP" >&2; exit 2 ;;
