@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# playbooks/delete_streams.yml and playbooks/purge_rooms.yml against the local ZEGO simulator, the way
+# an operator or an AWX job template runs them: credentials in ZEGO_* environment variables, inputs as
+# lists or as survey-style text, and empty or malformed input failing before any API call.
+set -eu
+# shellcheck source=tests/integration/targets/setup_zego_simulator/simulator.sh
+source ../setup_zego_simulator/simulator.sh
+sim_start
+
+COLL="${ANSIBLE_COLLECTIONS_PATH%%:*}/ansible_collections/zego/rtc"
+export ZEGO_APP_ID="$ZEGO_TEST_APP_ID" ZEGO_SERVER_SECRET="$ZEGO_TEST_SECRET" ZEGO_API_URL="$ZEGO_SIM_URL"
+OUT="$(mktemp -d)"
+trap '_sim_cleanup; rm -rf "$OUT"' EXIT
+
+# simq.py ACTION [ARG]: drive and inspect the simulator (reset, clear-log, requests, streams ROOM, ...)
+simq() { "$ZEGO_SIM_PY" simq.py "$ZEGO_SIM_URL" "$@"; }
+play() {
+    local start=$SECONDS rc=0
+    ansible-playbook "$@" > "$OUT/last.log" 2>&1 || rc=$?
+    echo "ansible-playbook $* -> rc=$rc in $((SECONDS - start))s"
+    return $rc
+}
+recap_changed() { grep -oP '^localhost\s+:.*changed=\K[0-9]+' "$OUT/last.log"; }
+expect_fail() {
+    local want="$1"
+    shift
+    if play "$@"; then
+        echo "expected a failure: $*" >&2
+        cat "$OUT/last.log" >&2
+        exit 1
+    fi
+    grep -q -- "$want" "$OUT/last.log" || { echo "missing '$want' in:" >&2; cat "$OUT/last.log" >&2; exit 1; }
+}
+check() { "$@" || { echo "check failed: $*" >&2; cat "$OUT/last.log" >&2; exit 1; }; }
+
+simq reset '{"d1": ["s1", "s2", "s3"], "d2": ["a"], "d3": ["s1", "s2", "s3", "s4", "s5"],
+             "p1": ["host_1", "a1", "a2"], "p2": ["host_2", "b1"], "p3": ["c1"], "p4": ["host_4", "c2"]}'
+
+# delete_streams.yml from a checkout, a list of streams in a vars file: changed, then unchanged
+cat > "$OUT/vars.yml" <<'YAML'
+streams:
+  - {room_id: d1, stream_id: s1}
+  - {room_id: d1, stream_id: s2}
+  - {room_id: d2, stream_id: a}
+YAML
+check play "$COLL/playbooks/delete_streams.yml" -e "@$OUT/vars.yml"
+check test "$(recap_changed)" -gt 0
+check play "$COLL/playbooks/delete_streams.yml" -e "@$OUT/vars.yml"
+check test "$(recap_changed)" = 0
+check test "$(simq streams d1)" = "s3"
+check test "$(simq streams d2)" = ""
+
+# survey-style text: room_id plus stream_ids separated by newlines, commas and spaces; a report
+check play zego.rtc.delete_streams -e '{"room_id": "d3", "stream_ids": "s1\ns2, s3 s4,,\n", "report_path": "'"$OUT"'/report.json"}'
+check test "$(simq streams d3)" = "s5"
+check "$ZEGO_SIM_PY" -c 'import json, sys; r = json.load(open(sys.argv[1])); assert r["summary"]["deleted"] == 4, r["summary"]' "$OUT/report.json"
+check test "$(grep -c "$ZEGO_TEST_SECRET" "$OUT/report.json" "$OUT/last.log" | grep -vc ':0$')" = 0
+
+# purge_rooms.yml by its FQCN: a list of rooms plus survey-style room_ids, and a keep regex
+check play zego.rtc.purge_rooms -e '{"rooms": ["p3"], "room_ids": "p1\np2, p4", "keep_regex": "^host_"}'
+check test "$(simq streams p1)" = "host_1"
+check test "$(simq streams p2)" = "host_2"
+check test "$(simq streams p3)" = ""
+check test "$(simq streams p4)" = "host_4"
+
+# empty or malformed input fails with a clear message and sends nothing
+simq clear-log
+expect_fail "nothing to delete" "$COLL/playbooks/delete_streams.yml"
+expect_fail "nothing to delete" "$COLL/playbooks/delete_streams.yml" -e '{"stream_ids": "", "room_id": ""}'
+expect_fail "stream_ids is empty" "$COLL/playbooks/delete_streams.yml" -e '{"room_id": "d1", "stream_ids": " , \n"}'
+expect_fail "stream_ids needs room_id" "$COLL/playbooks/delete_streams.yml" -e '{"stream_ids": "s1 s2"}'
+expect_fail "streams must be a list" "$COLL/playbooks/delete_streams.yml" -e '{"streams": "d1/s3"}'
+expect_fail "streams\[1\].stream_id" "$COLL/playbooks/delete_streams.yml" -e '{"room_id": "d1", "stream_ids": "s3\nbad!id"}'
+expect_fail "streams\[0\].stream_id is required" "$COLL/playbooks/delete_streams.yml" -e '{"streams": [{"room_id": "d1"}]}'
+expect_fail "nothing to purge" "$COLL/playbooks/purge_rooms.yml" -e '{"room_ids": ""}'
+expect_fail "rooms\[1\]" "$COLL/playbooks/purge_rooms.yml" -e '{"room_ids": "p1, bad|room"}'
+expect_fail "keep_regex" "$COLL/playbooks/purge_rooms.yml" -e '{"room_ids": "p1", "keep_regex": "(["}'
+check test "$(simq requests)" = 0
+check test "$(simq streams d1)" = "s3"

@@ -1,0 +1,45 @@
+# -*- coding: utf-8 -*-
+# Copyright: zego.rtc contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Drive and inspect the ZEGO simulator from runme.sh: simq.py URL ACTION [ARG].
+
+reset '{"room": ["stream", ...]}'   replace every room (and clear the log)
+clear-log                           clear the request log
+requests                            print how many API requests are in the log
+streams ROOM                        print the stream IDs of ROOM, space separated
+"""
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import json
+import sys
+
+try:
+    from urllib.request import Request, urlopen
+except ImportError:  # pragma: no cover
+    from urllib2 import Request, urlopen  # type: ignore
+
+
+def call(base, path, method='GET', body=None):
+    data = None if body is None else json.dumps(body).encode('utf-8')
+    req = Request(base + '/_sim/' + path, data=data, method=method, headers={'Content-Type': 'application/json'})
+    return json.loads(urlopen(req).read().decode('utf-8') or 'null')
+
+
+def main(base, action, arg=None):
+    if action == 'reset':
+        rooms = dict((room, [{'stream_id': s, 'user_id': 'u'} for s in streams])
+                     for room, streams in json.loads(arg).items())
+        call(base, 'reset', 'POST', {'rooms': rooms})
+    elif action == 'clear-log':
+        call(base, 'log', 'DELETE')
+    elif action == 'requests':
+        print(len(call(base, 'log')['entries']))
+    elif action == 'streams':
+        print(' '.join(s['stream_id'] for s in call(base, 'state')['rooms'].get(arg, [])))
+    else:
+        raise SystemExit('unknown action %s' % action)
+
+
+if __name__ == '__main__':
+    main(*sys.argv[1:])
