@@ -3,7 +3,7 @@
 # Every step runs even if an earlier one failed; the last lines summarise all of them, and the exit
 # status is non-zero if anything failed.
 #   Usage: hacking/test.sh [all|sanity|units|sanity-2.16|units-2.16|simulator-tests|integration|
-#                           integration-2.16|e2e|docs|changelog|galaxy|lint]
+#                           integration-2.16|e2e|docs|changelog|requires-ansible|galaxy|lint]
 # ansible-core: the main venv ($ZEGO_VENV, .venv) has the newest core this Python runs; the second venv
 # ($ZEGO_VENV_216, .venv-2.16) the oldest supported one (meta/runtime.yml requires_ansible).
 # Scratch space and results live in $ZEGO_WORKDIR (default /tmp/zego-rtc-work-$UID); give each concurrent run
@@ -161,6 +161,22 @@ do_docs() {
     return $rc
 }
 
+# meta/runtime.yml requires_ansible must name the oldest ansible-core that is tested (the 2.16 venv).
+do_requires_ansible() {
+    need_venv_216 || return 1
+    "$VENV_216/bin/python" - "$REPO/meta/runtime.yml" <<'EOF'
+import sys
+import yaml
+from ansible.release import __version__
+oldest = '.'.join(__version__.split('.')[:2])
+with open(sys.argv[1]) as f:
+    spec = str(yaml.safe_load(f).get('requires_ansible', ''))
+ok = spec.replace(' ', '') in ('>=%s' % oldest, '>=%s.0' % oldest)
+print('requires_ansible %r, oldest tested ansible-core %s: %s' % (spec, __version__, 'ok' if ok else 'MISMATCH'))
+sys.exit(0 if ok else 1)
+EOF
+}
+
 # Changelog fragments and changelogs/changelog.yaml (antsibull-changelog).
 do_changelog() {
     local rc=0
@@ -193,6 +209,7 @@ case "$STEP" in
     e2e) run_step e2e junit do_e2e ;;
     docs) run_step docs gate do_docs ;;
     changelog) run_step changelog gate do_changelog ;;
+    requires-ansible) run_step requires-ansible gate do_requires_ansible ;;
     galaxy) run_step galaxy gate do_galaxy ;;
     lint) run_step ansible-lint gate do_lint ;;
     all)
@@ -206,6 +223,7 @@ case "$STEP" in
         [ -d "$REPO/tests/e2e" ] && run_step e2e junit do_e2e
         run_step docs gate do_docs
         run_step changelog gate do_changelog
+        run_step requires-ansible gate do_requires_ansible
         run_step galaxy gate do_galaxy
         run_step ansible-lint gate do_lint
         ;;
