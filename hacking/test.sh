@@ -150,10 +150,10 @@ do_docs() {
     ANSIBLE_COLLECTIONS_PATH="$(coll_root "$TREE")"
     echo "--- antsibull-docs lint-collection-docs --plugin-docs"
     antsibull-docs lint-collection-docs --plugin-docs "$TREE" || rc=1
-    echo "--- ansible-doc ($(ansible --version | head -n 1))"
+    echo "--- ansible-doc (ansible-core $(python -c 'from ansible.release import __version__ as v; print(v)'))"
     python "$REPO/hacking/check_docs.py" "$TREE" || rc=1
     if need_venv_216; then
-        echo "--- ansible-doc ($(in_venv "$VENV_216" ansible --version | head -n 1))"
+        echo "--- ansible-doc (ansible-core $("$VENV_216/bin/python" -c 'from ansible.release import __version__ as v; print(v)'))"
         in_venv "$VENV_216" python "$REPO/hacking/check_docs.py" "$TREE" || rc=1
     else
         rc=1
