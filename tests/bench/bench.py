@@ -1,0 +1,544 @@
+# -*- coding: utf-8 -*-
+# Copyright: zego.rtc contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Benchmarks of zego.rtc.zego_stream against the local ZEGO simulator (``make bench``).
+
+Runs real ``ansible-playbook`` processes, side by side on one simulator:
+
+P1  rate-bound: 300 streams at 10/s with 150 ms latency; one zego_stream task vs an
+    ansible.builtin.uri loop vs a zego_stream single-stream loop.
+P2  overhead-bound: 2,000 streams, simulator without rate limit or latency; seconds per stream.
+P3  one stream, one task: zego_stream vs one uri task.
+P4  peak memory of a 10,000-stream task (the ansible-playbook process tree).
+P5  5 hosts x 60 streams with forks: 5, delegated to localhost: the shared budget.
+
+The simulator's request log is the judge of rates and 206 answers. Prints a table and writes
+docs/performance.md and docs/performance.png. Nothing here asserts on time; it only reports.
+"""
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import argparse
+import json
+import os
+import platform
+import secrets
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+from urllib.request import Request, urlopen
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+APP_ID = 1234567890
+RATE = 10
+LATENCY_MS = 150
+PAGE = os.sysconf('SC_PAGE_SIZE')
+
+
+# -- the simulator -----------------------------------------------------------------------------
+class Sim(object):
+    """One simulator process for the whole run, reconfigured per scenario."""
+
+    def __init__(self, python, sim_py, secret):
+        self.secret = secret
+        self.proc = subprocess.Popen(  # pylint: disable=consider-using-with
+            [python, sim_py, '--port', '0', '--app-id', str(APP_ID), '--secret', secret,
+             '--rate', str(RATE), '--latency-ms', str(LATENCY_MS)],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, universal_newlines=True)
+        self.url = self.proc.stdout.readline().strip()
+        if not self.url.startswith('http'):
+            raise RuntimeError('the simulator did not start')
+
+    def admin(self, path, body=None, method=None):
+        data = None if body is None else json.dumps(body).encode('utf-8')
+        req = Request(self.url + '/_sim/' + path, data=data, method=method or ('POST' if data else 'GET'),
+                      headers={'Content-Type': 'application/json'})
+        with urlopen(req, timeout=60) as resp:  # nosec - loopback simulator
+            return json.loads(resp.read().decode('utf-8'))
+
+    def prepare(self, streams, rate, latency_ms):
+        self.admin('config', {'rate': rate, 'latency_ms': latency_ms})
+        rooms = {}
+        for item in streams:
+            rooms.setdefault(item['room_id'], []).append({'stream_id': item['stream_id'], 'user_id': 'u'})
+        self.admin('reset', {'rooms': rooms})
+
+    def verdict(self):
+        """What the simulator saw: DeleteStream count, codes, 206s, peak per sliding second, span."""
+        entries = [e for e in self.admin('log')['entries'] if e['action'] == 'DeleteStream']
+        stats = self.admin('stats')
+        codes = {}
+        for e in entries:
+            codes[str(e['code'])] = codes.get(str(e['code']), 0) + 1
+        left = sum(len(v) for v in self.admin('state')['rooms'].values())
+        times = sorted(e['time'] for e in entries)
+        return {
+            'requests': len(entries),
+            'codes': codes,
+            'rate_limited': sum(codes.get(c, 0) for c in ('206', '207', '7')),
+            'max_per_1s': stats['max_delete_stream_per_1s'],
+            'span': (times[-1] - times[0]) if len(times) > 1 else 0.0,
+            'first': times[0] if times else None,
+            'last': times[-1] if times else None,
+            'left': left,
+        }
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+# -- running ansible-playbook ----------------------------------------------------------------------
+def _children_map():
+    kids = {}
+    for name in os.listdir('/proc'):
+        if not name.isdigit():
+            continue
+        try:
+            with open('/proc/%s/stat' % name, 'rb') as handle:
+                raw = handle.read()
+        except OSError:
+            continue
+        ppid = int(raw[raw.rfind(b')') + 2:].split()[1])
+        kids.setdefault(ppid, []).append(int(name))
+    return kids
+
+
+def _tree(pid):
+    kids = _children_map()
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(kids.get(p, ()))
+    return out
+
+
+def _rss_pss(pid):
+    try:
+        with open('/proc/%d/statm' % pid) as handle:
+            rss = int(handle.read().split()[1]) * PAGE
+        pss = rss
+        with open('/proc/%d/smaps_rollup' % pid) as handle:
+            for line in handle:
+                if line.startswith('Pss:'):
+                    pss = int(line.split()[1]) * 1024
+                    break
+        return rss, pss
+    except (OSError, ValueError, IndexError):
+        return 0, 0
+
+
+class MemoryWatch(threading.Thread):
+    """Polls the process tree of one pid: peak of the summed RSS, summed PSS and largest process."""
+
+    def __init__(self, pid, interval=0.05):
+        super(MemoryWatch, self).__init__(daemon=True)
+        self.pid = pid
+        self.interval = interval
+        self.stop_event = threading.Event()
+        self.peak_rss = self.peak_pss = self.peak_proc = 0
+
+    def run(self):
+        while not self.stop_event.is_set():
+            total_rss = total_pss = 0
+            for p in _tree(self.pid):
+                rss, pss = _rss_pss(p)
+                total_rss += rss
+                total_pss += pss
+                self.peak_proc = max(self.peak_proc, rss)
+            self.peak_rss = max(self.peak_rss, total_rss)
+            self.peak_pss = max(self.peak_pss, total_pss)
+            self.stop_event.wait(self.interval)
+
+
+class Runner(object):
+    def __init__(self, collections_path, python, workdir, sim, verbose=False):
+        self.collections_path = collections_path
+        self.python = python
+        self.workdir = workdir
+        self.sim = sim
+        self.verbose = verbose
+        self.count = 0
+        self.started = None
+
+    def playbook(self, name, streams=None, extra=None, inventory='localhost,', forks=None, watch_memory=False):
+        """Run one playbook; return (wall seconds, memory dict or None). Fails loudly on rc != 0."""
+        self.count += 1
+        run_dir = os.path.join(self.workdir, 'run%03d' % self.count)
+        state_dir = os.path.join(run_dir, 'state')
+        os.makedirs(os.path.join(run_dir, 'tmp'))
+        os.mkdir(state_dir, 0o700)
+        evars = {'bench_url': self.sim.url, 'bench_app_id': APP_ID, 'bench_secret': self.sim.secret,
+                 'bench_rate_limit': RATE, 'bench_streams': streams or []}
+        evars.update(extra or {})
+        vars_file = os.path.join(run_dir, 'vars.json')
+        with open(vars_file, 'w') as handle:
+            json.dump(evars, handle)
+        env = dict(os.environ)
+        env.update({
+            'ANSIBLE_COLLECTIONS_PATH': self.collections_path,
+            'ANSIBLE_PYTHON_INTERPRETER': self.python,
+            'ANSIBLE_LOCAL_TEMP': os.path.join(run_dir, 'tmp'),
+            'ANSIBLE_REMOTE_TEMP': os.path.join(run_dir, 'tmp'),
+            'ANSIBLE_RETRY_FILES_ENABLED': '0',
+            'ANSIBLE_NOCOLOR': '1',
+            'ZEGO_RTC_STATE_DIR': state_dir,
+        })
+        cmd = [os.path.join(os.path.dirname(self.python), 'ansible-playbook'), '-i', inventory, '-c', 'local',
+               '-e', 'ansible_python_interpreter=%s' % self.python, '-e', '@' + vars_file,
+               os.path.join(HERE, name)]
+        if forks:
+            cmd += ['-f', str(forks)]
+        log_path = os.path.join(run_dir, 'ansible.log')
+        with open(log_path, 'w') as log:
+            self.started = time.time()
+            start = time.monotonic()
+            proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)  # pylint: disable=consider-using-with
+            watch = None
+            if watch_memory:
+                watch = MemoryWatch(proc.pid)
+                watch.start()
+            _pid, status, usage = os.wait4(proc.pid, 0)
+            wall = time.monotonic() - start
+            proc.returncode = os.waitstatus_to_exitcode(status)
+        memory = None
+        if watch is not None:
+            watch.stop_event.set()
+            watch.join()
+            memory = {'tree_rss': watch.peak_rss, 'tree_pss': watch.peak_pss, 'largest_process': watch.peak_proc,
+                      'ru_maxrss': usage.ru_maxrss * 1024}
+        if proc.returncode != 0:
+            with open(log_path) as handle:
+                tail = handle.read()[-3000:]
+            raise RuntimeError('%s failed (rc=%s):\n%s' % (name, proc.returncode, tail))
+        if self.verbose:
+            sys.stderr.write('    %s: %d streams in %.2fs\n' % (name, len(streams or []), wall))
+        return wall, memory
+
+
+def make_streams(count, per_room=100, prefix='s'):
+    return [{'room_id': 'room%03d' % (i // per_room), 'stream_id': '%s%05d' % (prefix, i)} for i in range(count)]
+
+
+# -- scenarios ---------------------------------------------------------------------------------
+def measure(runner, sim, playbook, streams, repeats, rate, latency_ms, **kwargs):
+    """Run a scenario ``repeats`` times on a freshly seeded simulator; return the runs."""
+    runs = []
+    for dummy in range(repeats):
+        sim.prepare(streams, rate, latency_ms)
+        wall, memory = runner.playbook(playbook, streams, **kwargs)
+        verdict = sim.verdict()
+        if verdict['left']:
+            raise RuntimeError('%s: %d streams were left in the simulator' % (playbook, verdict['left']))
+        verdict.update(wall=wall, memory=memory)
+        if verdict['first'] is not None:  # start-up before the first request, tail after the last one
+            verdict.update(head=verdict['first'] - runner.started, tail=runner.started + wall - verdict['last'])
+        runs.append(verdict)
+    return runs
+
+
+def med(runs, key):
+    return statistics.median(r[key] for r in runs)
+
+
+def worst(runs, key):
+    return max(r[key] for r in runs)
+
+
+def run_all(args, runner, sim):
+    res = {}
+    n1, loop_n1 = args.p1_streams, args.p1_loop_streams
+    floor1 = n1 / float(RATE)
+    say = sys.stderr.write
+
+    say('P1 rate-bound: %d streams, --rate %d --latency-ms %d\n' % (n1, RATE, LATENCY_MS))
+    res['p1_ours'] = measure(runner, sim, 'bulk.yml', make_streams(n1), args.repeats, RATE, LATENCY_MS)
+    res['p1_uri'] = measure(runner, sim, 'uri_loop.yml', make_streams(loop_n1), args.loop_repeats, RATE, LATENCY_MS)
+    res['p1_single'] = measure(runner, sim, 'single_loop.yml', make_streams(loop_n1), args.loop_repeats,
+                               RATE, LATENCY_MS)
+
+    say('chart points\n')
+    chart = {'ours': [], 'uri': [], 'single': []}
+    for count in args.chart_points:
+        if count != n1:
+            chart['ours'].append((count, med(measure(runner, sim, 'bulk.yml', make_streams(count), 1,
+                                                     RATE, LATENCY_MS), 'wall')))
+        if count != loop_n1 and count <= args.chart_loop_max:
+            chart['uri'].append((count, med(measure(runner, sim, 'uri_loop.yml', make_streams(count), 1,
+                                                    RATE, LATENCY_MS), 'wall')))
+            chart['single'].append((count, med(measure(runner, sim, 'single_loop.yml', make_streams(count), 1,
+                                                       RATE, LATENCY_MS), 'wall')))
+    chart['ours'].append((n1, med(res['p1_ours'], 'wall')))
+    chart['uri'].append((loop_n1, med(res['p1_uri'], 'wall')))
+    chart['single'].append((loop_n1, med(res['p1_single'], 'wall')))
+    res['chart'] = dict((k, sorted(v)) for k, v in chart.items())
+
+    say('P2 overhead-bound: %d streams (loops: %d), --rate 0, no latency\n' % (args.p2_streams, args.p2_loop_streams))
+    high = {'bench_rate_limit': 1000000}
+    res['p2_ours'] = measure(runner, sim, 'bulk.yml', make_streams(args.p2_streams), args.repeats, 0, 0, extra=high)
+    res['p2_uri'] = measure(runner, sim, 'uri_loop.yml', make_streams(args.p2_loop_streams), args.repeats, 0, 0,
+                            extra=high)
+    res['p2_single'] = measure(runner, sim, 'single_loop.yml', make_streams(args.p2_loop_streams), args.repeats,
+                               0, 0, extra=high)
+
+    say('P3 one stream, one task\n')
+    res['p3_ours'] = measure(runner, sim, 'single_loop.yml', make_streams(1), args.p3_repeats, RATE, 0)
+    res['p3_uri'] = measure(runner, sim, 'uri_loop.yml', make_streams(1), args.p3_repeats, RATE, 0)
+
+    say('P4 memory: %d streams in one task\n' % args.p4_streams)
+    res['p4'] = measure(runner, sim, 'bulk.yml', make_streams(args.p4_streams), args.p4_repeats, 0, 0,
+                        extra=high, watch_memory=True)
+
+    say('P5 forks: %d hosts x %d streams, forks %d\n' % (args.p5_hosts, args.p5_per_host, args.p5_hosts))
+    hosts = ['bench%02d' % i for i in range(1, args.p5_hosts + 1)]
+    inventory = os.path.join(runner.workdir, 'fleet.ini')
+    with open(inventory, 'w') as handle:
+        handle.write('[bench_fleet]\n' + ''.join('%s ansible_connection=local\n' % h for h in hosts))
+    all_streams = make_streams(args.p5_hosts * args.p5_per_host, per_room=args.p5_per_host)
+    by_host = dict((h, all_streams[i * args.p5_per_host:(i + 1) * args.p5_per_host]) for i, h in enumerate(hosts))
+    res['p5'] = measure(runner, sim, 'forks.yml', all_streams, args.repeats, RATE, LATENCY_MS,
+                        extra={'bench_streams_by_host': by_host, 'bench_streams': []},
+                        inventory=inventory, forks=args.p5_hosts)
+
+    res['floor1'] = floor1
+    res['floor5'] = len(all_streams) / float(RATE)
+    return res
+
+
+# -- report ------------------------------------------------------------------------------------
+def mb(value):
+    return value / 1e6
+
+
+def build_table(args, res):
+    """Rows of (scenario, approach, result, goal, met)."""
+    rows = []
+    floor1, floor5 = res['floor1'], res['floor5']
+    p1 = res['p1_ours']
+    r206 = sum(r['rate_limited'] for r in p1)
+    rows.append(('P1 %d streams, 10/s, 150 ms' % args.p1_streams, 'zego_stream, one task',
+                 '%.1f s wall (%.2fx floor); requests %.1f s first to last; max %d/s; %d x 206'
+                 % (med(p1, 'wall'), med(p1, 'wall') / floor1, med(p1, 'span'), worst(p1, 'max_per_1s'), r206),
+                 '<= %.1f s (1.05 x %.0f s), 0 x 206' % (1.05 * floor1, floor1),
+                 med(p1, 'wall') <= 1.05 * floor1 and r206 == 0 and worst(p1, 'max_per_1s') <= RATE))
+    for key, label in (('p1_uri', 'ansible.builtin.uri loop'), ('p1_single', 'zego_stream single-stream loop')):
+        runs = res[key]
+        n = args.p1_loop_streams
+        rows.append(('', label, '%.1f s for %d streams (%.3f s/stream; %.2fx floor)'
+                     % (med(runs, 'wall'), n, med(runs, 'wall') / n, med(runs, 'wall') / (n / float(RATE))),
+                     '', None))
+    ours2 = med(res['p2_ours'], 'wall') / args.p2_streams
+    uri2 = med(res['p2_uri'], 'wall') / args.p2_loop_streams
+    single2 = med(res['p2_single'], 'wall') / args.p2_loop_streams
+    rows.append(('P2 overhead-bound, no limit', 'zego_stream, one task (%d streams)' % args.p2_streams,
+                 '%.2f ms/stream (%.2f s)' % (ours2 * 1000, med(res['p2_ours'], 'wall')),
+                 '>= 100x cheaper than uri', uri2 / ours2 >= 100))
+    rows.append(('', 'ansible.builtin.uri loop (%d streams)' % args.p2_loop_streams,
+                 '%.0f ms/stream: ours is %.0fx cheaper' % (uri2 * 1000, uri2 / ours2), '', None))
+    rows.append(('', 'zego_stream single-stream loop (%d streams)' % args.p2_loop_streams,
+                 '%.0f ms/stream: ours is %.0fx cheaper' % (single2 * 1000, single2 / ours2), '', None))
+    ours3, uri3 = med(res['p3_ours'], 'wall'), med(res['p3_uri'], 'wall')
+    rows.append(('P3 one stream, one task', 'zego_stream vs ansible.builtin.uri',
+                 '%.2f s vs %.2f s (%.2fx)' % (ours3, uri3, ours3 / uri3), '<= 1.1x', ours3 / uri3 <= 1.1))
+    p4 = res['p4']
+    tree_rss = max(r['memory']['tree_rss'] for r in p4)
+    rows.append(('P4 memory, %d streams' % args.p4_streams, 'ansible-playbook process tree',
+                 'peak %.0f MB RSS summed over the tree (%.0f MB PSS); largest process %.0f MB; %.1f s'
+                 % (mb(tree_rss), mb(max(r['memory']['tree_pss'] for r in p4)),
+                    mb(max(r['memory']['largest_process'] for r in p4)), med(p4, 'wall')),
+                 '< 150 MB', tree_rss < 150e6))
+    p5 = res['p5']
+    r206 = sum(r['rate_limited'] for r in p5)
+    rows.append(('P5 %d hosts x %d streams, forks %d' % (args.p5_hosts, args.p5_per_host, args.p5_hosts),
+                 'zego_stream, delegate_to: localhost',
+                 '%.1f s wall (%.2fx floor); max %d/s; %d x 206'
+                 % (med(p5, 'wall'), med(p5, 'wall') / floor5, worst(p5, 'max_per_1s'), r206),
+                 '<= %.1f s (1.1 x %.0f s), <= 10/s, 0 x 206' % (1.1 * floor5, floor5),
+                 med(p5, 'wall') <= 1.1 * floor5 and r206 == 0 and worst(p5, 'max_per_1s') <= RATE))
+    return rows
+
+
+def format_text(rows):
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    out = []
+    for r in rows:
+        met = '' if r[4] is None else ('met' if r[4] else 'NOT MET')
+        out.append('  '.join(r[i].ljust(widths[i]) for i in range(4)) + '  ' + met)
+    return '\n'.join(out)
+
+
+def machine():
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open('/proc/cpuinfo') as handle:
+            for line in handle:
+                if line.startswith('model name'):
+                    cpu = line.split(':', 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    try:
+        import ansible.release  # pylint: disable=import-outside-toplevel
+        core = ansible.release.__version__
+    except ImportError:
+        core = 'unknown'
+    return '%s, %d CPUs, Linux %s, Python %s, ansible-core %s' % (
+        cpu, os.cpu_count() or 0, platform.release(), platform.python_version(), core)
+
+
+def write_markdown(path, args, res, rows, chart_name):
+    def cell(text):
+        return text.replace('|', '\\|')
+    lines = [
+        '# Performance',
+        '',
+        'Measured with `make bench` against the local ZEGO simulator (`tests/simulator/zego_sim.py`), all scenarios in',
+        'one run on one simulator. Walls are whole `ansible-playbook` runs (start-up included), medians of %d runs'
+        % args.repeats,
+        '(the loop baselines of P1: %d run(s)). The simulator\'s request log counts the requests, the rate-limit'
+        % args.loop_repeats,
+        'answers (206) and the most DeleteStream requests seen in any sliding one-second window.',
+        '',
+        '| Scenario | Approach | Result | Goal | |',
+        '|---|---|---|---|---|',
+    ]
+    for r in rows:
+        met = '' if r[4] is None else ('met' if r[4] else '**not met**')
+        lines.append('| %s | %s | %s | %s | %s |' % (cell(r[0]), cell(r[1]), cell(r[2]), cell(r[3]), met))
+    lines += [
+        '',
+        '![streams vs wall time](%s)' % chart_name,
+        '',
+        '## What the scenarios are',
+        '',
+        '- **P1, rate-bound.** %d streams, simulator at `--rate 10 --latency-ms 150`. The floor is %d / 10 = %.0f s.'
+        % (args.p1_streams, args.p1_streams, res['floor1']),
+        '  `zego_stream` paces evenly at 98 %% of `rate_limit` (so every sliding second stays at or under the limit'
+        ' despite arrival jitter) and keeps up to `concurrency` (default 4) requests in flight over keep-alive'
+        ' connections; the wall adds ansible-playbook and module start-up (about 1.5 s) to the last answer.',
+        '  The loops need one module run per stream (about 0.45 s each), so they never reach the rate limit.',
+        '- **P2, overhead-bound.** Simulator at `--rate 0` and no latency, `rate_limit: 1000000`. One task deletes'
+        ' %d streams; the loops are measured on %d streams (one playbook start-up spread over them) and reported per'
+        ' stream. Per stream = wall / streams.' % (args.p2_streams, args.p2_loop_streams),
+        '- **P3.** One stream in one task: the `zego_stream` module vs one signed `ansible.builtin.uri` request.',
+        '- **P4.** One task with %d streams (`--rate 0`); the process tree of `ansible-playbook` (controller, worker'
+        ' fork and module process) is polled every 50 ms from /proc. RSS summed over the tree counts pages the'
+        ' worker fork shares with its parent twice, so it over-states; PSS shares them out.' % args.p4_streams,
+        '- **P5, forks.** %d hosts x %d streams with `forks: %d`, each host deleting its own streams with'
+        ' `delegate_to: localhost`. The module processes share one DeleteStream budget through a `flock`ed file'
+        ' in a private directory (`$ZEGO_RTC_STATE_DIR`, default `<tmp>/zego-rtc-<uid>`), keyed by API host, AppID'
+        ' and action.' % (args.p5_hosts, args.p5_per_host, args.p5_hosts),
+        '',
+        'The `ansible.builtin.uri` baseline signs each request in Jinja the way ZEGO specifies (`hash(\'md5\')` over'
+        ' AppId, a fresh 16-hex-digit nonce, the ServerSecret and the current timestamp), counts 138 (already gone)'
+        ' as ok and retries rate-limit answers (`tests/bench/uri_loop.yml`).',
+        '',
+        '## Limits of the shared budget',
+        '',
+        'The budget is shared by every task and fork **on one controller**. Several controllers, or AWX/AAP'
+        ' execution nodes running jobs for the same AppID at once, do not see each other\'s budget: there ZEGO\'s'
+        ' rate-limit answers (206/207) and the retry back-off take over. Lower `rate_limit` on each of them to'
+        ' share the 10/s between them.',
+        '',
+        '## Reproduce',
+        '',
+        '```',
+        'make bench          # or: bash hacking/bench.sh [--quick]',
+        '```',
+        '',
+        'It builds its own copy of the collection under `$ZEGO_WORKDIR` (default `<tmp>/zego-rtc-<uid>`), installs',
+        '`requirements-bench.txt` (matplotlib, for the chart) into the venv once, and takes about %d minutes.'
+        % max(1, int(round(res.get('elapsed', 0) / 60.0))),
+        'Run it on an otherwise idle machine: the pacing is exact, the start-up costs are CPU-bound.',
+        '',
+        '## Machine',
+        '',
+        machine() + '. Run on %s.' % time.strftime('%Y-%m-%d'),
+        '',
+    ]
+    with open(path, 'w') as handle:
+        handle.write('\n'.join(lines))
+
+
+def write_chart(path, res):
+    try:
+        import matplotlib  # pylint: disable=import-outside-toplevel
+        matplotlib.use('Agg')
+        import matplotlib.pyplot as plt  # pylint: disable=import-outside-toplevel
+    except ImportError:
+        sys.stderr.write('matplotlib is not installed: no chart\n')
+        return False
+    fig, ax = plt.subplots(figsize=(8, 5), dpi=100)
+    labels = {'ours': 'zego_stream, one task', 'uri': 'ansible.builtin.uri loop', 'single': 'zego_stream single-stream loop'}
+    for key, style in (('ours', 'o-'), ('uri', 's--'), ('single', '^--')):
+        pts = res['chart'][key]
+        ax.plot([p[0] for p in pts], [p[1] for p in pts], style, label=labels[key])
+    top = max(p[0] for v in res['chart'].values() for p in v)
+    ax.plot([0, top], [0, top / float(RATE)], ':', color='grey', label='floor: 10 requests/s')
+    ax.set_xlabel('streams deleted')
+    ax.set_ylabel('wall time of ansible-playbook (s)')
+    ax.set_title('DeleteStream against the simulator (10/s, 150 ms latency)')
+    ax.grid(True, alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path)
+    return True
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
+    parser.add_argument('--collections-path', required=True, help='directory that contains ansible_collections/zego/rtc')
+    parser.add_argument('--python', default=sys.executable, help='interpreter for modules (the venv python)')
+    parser.add_argument('--workdir', default=None)
+    parser.add_argument('--docs', default=None, help='write performance.md and performance.png here')
+    parser.add_argument('--json', default=None, help='also write the raw results here')
+    parser.add_argument('--quick', action='store_true', help='small sizes, one run each (a smoke test)')
+    parser.add_argument('-v', '--verbose', action='store_true')
+    args = parser.parse_args(argv)
+    full = dict(repeats=3, loop_repeats=1, p1_streams=300, p1_loop_streams=300, p2_streams=2000, p2_loop_streams=50,
+                p3_repeats=5, p4_streams=10000, p4_repeats=1, p5_hosts=5, p5_per_host=60, chart_points=[1, 30, 100, 300],
+                chart_loop_max=30)
+    quick = dict(repeats=1, loop_repeats=1, p1_streams=30, p1_loop_streams=10, p2_streams=200, p2_loop_streams=5,
+                 p3_repeats=1, p4_streams=1000, p4_repeats=1, p5_hosts=3, p5_per_host=10, chart_points=[1, 5],
+                 chart_loop_max=5)
+    for key, value in (quick if args.quick else full).items():
+        setattr(args, key, value)
+    workdir = args.workdir or tempfile.mkdtemp(prefix='zego-bench-')
+    os.makedirs(workdir, exist_ok=True)
+    tree = os.path.join(args.collections_path, 'ansible_collections', 'zego', 'rtc')
+    sim = Sim(args.python, os.path.join(tree, 'tests', 'simulator', 'zego_sim.py'), secrets.token_hex(16))
+    started = time.monotonic()
+    try:
+        runner = Runner(args.collections_path, args.python, workdir, sim, verbose=args.verbose)
+        res = run_all(args, runner, sim)
+    finally:
+        sim.stop()
+    res['elapsed'] = time.monotonic() - started
+    rows = build_table(args, res)
+    print(format_text(rows))
+    print('\nbench took %.0f s; machine: %s' % (res['elapsed'], machine()))
+    if args.json:
+        with open(args.json, 'w') as handle:
+            json.dump(res, handle, indent=1)
+    if args.docs:
+        chart = os.path.join(args.docs, 'performance.png')
+        write_markdown(os.path.join(args.docs, 'performance.md'), args, res, rows, 'performance.png')
+        write_chart(chart, res)
+        print('wrote %s and %s' % (os.path.join(args.docs, 'performance.md'), chart))
+    if not args.workdir:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
