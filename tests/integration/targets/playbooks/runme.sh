@@ -5,7 +5,7 @@
 set -eu
 # shellcheck source=tests/integration/targets/setup_zego_simulator/simulator.sh
 source ../setup_zego_simulator/simulator.sh
-sim_start
+sim_start --rate 10
 
 COLL="${ANSIBLE_COLLECTIONS_PATH%%:*}/ansible_collections/zego/rtc"
 export ZEGO_APP_ID="$ZEGO_TEST_APP_ID" ZEGO_SERVER_SECRET="$ZEGO_TEST_SECRET" ZEGO_API_URL="$ZEGO_SIM_URL"

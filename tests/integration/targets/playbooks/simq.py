@@ -11,19 +11,23 @@ streams ROOM                        print the stream IDs of ROOM, space separate
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+import http.client
 import json
 import sys
 
-try:
-    from urllib.request import Request, urlopen
-except ImportError:  # pragma: no cover
-    from urllib2 import Request, urlopen  # type: ignore
-
 
 def call(base, path, method='GET', body=None):
-    data = None if body is None else json.dumps(body).encode('utf-8')
-    req = Request(base + '/_sim/' + path, data=data, method=method, headers={'Content-Type': 'application/json'})
-    return json.loads(urlopen(req).read().decode('utf-8') or 'null')
+    conn = http.client.HTTPConnection(base.split('://', 1)[1], timeout=10)
+    try:
+        conn.request(method, '/_sim/' + path, body=None if body is None else json.dumps(body),
+                     headers={'Content-Type': 'application/json'})
+        resp = conn.getresponse()
+        data = resp.read().decode('utf-8')
+        if resp.status >= 300:
+            raise SystemExit('%s /_sim/%s: HTTP %s %s' % (method, path, resp.status, data))
+        return json.loads(data or 'null')
+    finally:
+        conn.close()
 
 
 def main(base, action, arg=None):
