@@ -209,6 +209,9 @@ class Ansible(object):
                 results = json.load(f)
         run = Run(cmd, proc.returncode, proc.stdout.decode('utf-8', 'replace'),
                   proc.stderr.decode('utf-8', 'replace'), workdir, results)
+        for name, text in (('stdout.txt', run.stdout), ('stderr.txt', run.stderr)):
+            with open(os.path.join(workdir, name), 'w') as f:
+                f.write(text)
         if check:
             assert run.rc == 0, run.output[-5000:]
         return run
