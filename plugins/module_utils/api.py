@@ -194,18 +194,23 @@ class Reply(object):
 def private_state_dir():
     """A directory only this user can use, for the cross-process rate-limit files.
 
-    ``$ZEGO_RTC_STATE_DIR`` overrides the location; otherwise ``<tmp>/zego-rtc-<uid>``."""
+    ``$ZEGO_RTC_STATE_DIR`` overrides the location; otherwise ``<tmp>/zego-rtc-<uid>``. A directory of
+    this user's that others can read is made private; one that belongs to someone else, or a
+    symbolic link, is refused."""
+    uid = os.getuid() if hasattr(os, 'getuid') else None
     path = os.environ.get('ZEGO_RTC_STATE_DIR') or os.path.join(
-        tempfile.gettempdir(), 'zego-rtc-%s' % (os.getuid() if hasattr(os, 'getuid') else 'user'))
+        tempfile.gettempdir(), 'zego-rtc-%s' % ('user' if uid is None else uid))
     try:
         os.mkdir(path, 0o700)
     except OSError as exc:
         if exc.errno != errno.EEXIST:
-            raise
+            raise ZegoError('cannot create the rate-limit state directory %s: %s' % (path, exc.strerror))
     st = os.lstat(path)
-    if not stat.S_ISDIR(st.st_mode) or (hasattr(os, 'getuid') and st.st_uid != os.getuid()) or st.st_mode & 0o077:
-        raise ZegoError('the rate-limit state directory %s is not a private directory of this user '
+    if not stat.S_ISDIR(st.st_mode) or (uid is not None and st.st_uid != uid):
+        raise ZegoError('the rate-limit state directory %s is not a directory of this user '
                         '(set ZEGO_RTC_STATE_DIR to a directory only you can write)' % path)
+    if st.st_mode & 0o077:
+        os.chmod(path, 0o700)
     return path
 
 

@@ -198,10 +198,21 @@ def test_list_rate_limit_waits_a_room_interval(zego_http):
     assert max(zego_http.sleeps) >= api.LIST_ROOM_INTERVAL
 
 
-def test_state_dir_must_be_private(tmp_path, monkeypatch):
+def test_state_dir_of_this_user_is_made_private(tmp_path, monkeypatch):
     shared = tmp_path / 'shared'
     shared.mkdir()
     shared.chmod(0o777)
     monkeypatch.setenv('ZEGO_RTC_STATE_DIR', str(shared))
-    with pytest.raises(api.ZegoError):
+    assert api.private_state_dir() == str(shared)
+    assert shared.stat().st_mode & 0o777 == 0o700
+
+
+def test_state_dir_that_is_a_symlink_is_refused(tmp_path, monkeypatch):
+    target = tmp_path / 'elsewhere'
+    target.mkdir(mode=0o700)
+    link = tmp_path / 'link'
+    link.symlink_to(target)
+    monkeypatch.setenv('ZEGO_RTC_STATE_DIR', str(link))
+    with pytest.raises(api.ZegoError) as info:
         api.private_state_dir()
+    assert 'ZEGO_RTC_STATE_DIR' in info.value.message
