@@ -10,6 +10,8 @@ set -euo pipefail
 
 TREE="$1"
 WORK="$2"
+# only the collection installed below may be found
+unset ANSIBLE_COLLECTIONS_PATH ANSIBLE_COLLECTIONS_PATHS
 rm -rf "$WORK"
 mkdir -p "$WORK/dist" "$WORK/installed" "$WORK/play"
 cd "$TREE"

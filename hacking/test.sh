@@ -144,21 +144,24 @@ do_e2e() {
 # Documentation: antsibull-docs' collection linter (extra docs, plugin and role docs, markup,
 # references), then every plugin and role through ansible-doc of both ansible-core versions.
 do_docs() {
-    local rc=0
     tree || return 1
-    export ANSIBLE_COLLECTIONS_PATH
-    ANSIBLE_COLLECTIONS_PATH="$(coll_root "$TREE")"
-    echo "--- antsibull-docs lint-collection-docs --plugin-docs"
-    antsibull-docs lint-collection-docs --plugin-docs "$TREE" || rc=1
-    echo "--- ansible-doc (ansible-core $(python -c 'from ansible.release import __version__ as v; print(v)'))"
-    python "$REPO/hacking/check_docs.py" "$TREE" || rc=1
-    if need_venv_216; then
-        echo "--- ansible-doc (ansible-core $("$VENV_216/bin/python" -c 'from ansible.release import __version__ as v; print(v)'))"
-        in_venv "$VENV_216" python "$REPO/hacking/check_docs.py" "$TREE" || rc=1
-    else
-        rc=1
-    fi
-    return $rc
+    # a subshell, so ANSIBLE_COLLECTIONS_PATH does not leak into later steps
+    (
+        rc=0
+        export ANSIBLE_COLLECTIONS_PATH
+        ANSIBLE_COLLECTIONS_PATH="$(coll_root "$TREE")"
+        echo "--- antsibull-docs lint-collection-docs --plugin-docs"
+        antsibull-docs lint-collection-docs --plugin-docs "$TREE" || rc=1
+        echo "--- ansible-doc (ansible-core $(python -c 'from ansible.release import __version__ as v; print(v)'))"
+        python "$REPO/hacking/check_docs.py" "$TREE" || rc=1
+        if need_venv_216; then
+            echo "--- ansible-doc (ansible-core $("$VENV_216/bin/python" -c 'from ansible.release import __version__ as v; print(v)'))"
+            in_venv "$VENV_216" python "$REPO/hacking/check_docs.py" "$TREE" || rc=1
+        else
+            rc=1
+        fi
+        exit $rc
+    )
 }
 
 # meta/runtime.yml requires_ansible must name the oldest ansible-core that is tested (the 2.16 venv).
