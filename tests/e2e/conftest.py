@@ -68,5 +68,3 @@ def collections_root(tmp_path_factory):
 @pytest.fixture
 def ansible(collections_root, tmp_path):
     return Ansible(collections_root, str(tmp_path))
-
-

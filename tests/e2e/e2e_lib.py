@@ -15,7 +15,6 @@ import json
 import os
 import re
 import secrets
-import shutil
 import signal
 import subprocess
 import sys
@@ -25,7 +24,6 @@ try:
     from urllib.request import Request, urlopen
 except ImportError:  # pragma: no cover
     Request = urlopen = None
-
 
 
 HERE = os.path.dirname(os.path.abspath(__file__))
