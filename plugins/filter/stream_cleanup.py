@@ -32,7 +32,7 @@ def _at(loc, field, err):
     return '%s.%s%s' % (loc, field, err[len(field):])
 
 
-def stream_cleanup_errors(streams, rooms=None, keep_regex=None, chunk_size=100):
+def stream_cleanup_errors(streams, rooms=None, keep_regex=None, chunk_size=100, report_path=None):
     """Every problem with the role's inputs, as messages; an empty list when all is well."""
     errors = []
     if streams is None:
@@ -82,6 +82,9 @@ def stream_cleanup_errors(streams, rooms=None, keep_regex=None, chunk_size=100):
         size = 0
     if isinstance(chunk_size, bool) or size < 1:
         errors.append('stream_cleanup_chunk_size must be a whole number of at least 1, got %r' % (chunk_size,))
+    if report_path not in (None, ''):
+        if not isinstance(report_path, string_types) or not report_path.startswith('/'):
+            errors.append('stream_cleanup_report_path must be an absolute path on the controller, got %r' % (report_path,))
     return errors
 
 

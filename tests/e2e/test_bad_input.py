@@ -75,9 +75,13 @@ PLAYBOOK_CASES = [
     ('empty stream_ids survey text', 'delete_streams.yml', {'room_id': 'room1', 'stream_ids': ''}, 'stream_ids'),
     ('white-space stream_ids survey text', 'delete_streams.yml', {'room_id': 'room1', 'stream_ids': ' \n , '}, 'stream_ids'),
     ('stream_ids without room_id', 'delete_streams.yml', {'stream_ids': 's1,s2'}, 'room_id'),
-    ('illegal id in stream_ids', 'delete_streams.yml', {'room_id': 'room1', 'stream_ids': 's1\ns/2'}, 'stream_id'),
+    ('illegal id in stream_ids', 'delete_streams.yml', {'room_id': 'room1', 'stream_ids': 's1\ns/2'}, r'stream_ids\[1\]\.stream_id'),
+    ('illegal room_id with stream_ids', 'delete_streams.yml', {'room_id': 'room 1', 'stream_ids': 's1 s2'}, 'room_id'),
+    ('relative report_path', 'delete_streams.yml', {'room_id': 'room1', 'stream_ids': 's1', 'report_path': 'r.json'},
+     'report_path'),
     ('empty room_ids survey text', 'purge_rooms.yml', {'room_ids': ''}, 'room'),
     ('bad keep_regex survey text', 'purge_rooms.yml', {'room_ids': 'room1', 'keep_regex': '(['}, 'keep_regex'),
+    ('relative report_path for a purge', 'purge_rooms.yml', {'room_ids': 'room1', 'report_path': 'out/r.json'}, 'report_path'),
 ]
 
 

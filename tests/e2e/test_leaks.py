@@ -181,9 +181,11 @@ def test_no_leaks_playbooks(sim_factory, ansible, secret, debug):
     with open(varfile, 'w') as f:
         f.write('{"zego_app_id": %d, "zego_server_secret": "%s", "zego_api_url": "%s"}' % (sim.app_id, secret, sim.url))
     run = ansible.run(playbook=collection_path(ansible.root, 'playbooks', 'purge_rooms.yml'), verbosity=4, debug=debug,
-                      args=['-e', '@' + varfile, '-e', 'room_ids=p', '-e', 'keep_regex=^keep', '-e', 'report_path=purge.json'])
+                      args=['-e', '@' + varfile, '-e', 'room_ids=p', '-e', 'keep_regex=^keep', '-e',
+                            'report_path=%s' % os.path.join(str(ansible.base), 'purge.json')])
     assert run.rc == 0, run.output[-3000:]
     assert sim.state()['p'] == {'keep1'}
+    assert os.path.exists(os.path.join(str(ansible.base), 'purge.json'))
     found, files = leaks(run, secret, [sim], debug_args=debug)
     assert files > 0 and not found, found
     # bad secret through the playbook
