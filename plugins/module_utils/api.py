@@ -14,8 +14,10 @@ warning or a result.
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+import bisect
 import errno
 import hashlib
+import math
 import os
 import random
 import re
@@ -215,27 +217,37 @@ def private_state_dir():
 
 
 class RateLimiter(object):
-    """Evenly spaced slots: at most ``rate`` calls in any one-second window (``rate`` < 1 means one
-    call per ``1/rate`` seconds).
+    """At most ``rate`` calls in any one-second window (``rate`` < 1: one call per ``1/rate`` seconds).
 
-    The next free slot lives in a small file locked with ``flock``, so every process on this
-    controller that uses the same key (API host, AppID, action[, room]) shares one budget: parallel
-    forks, several tasks, and ``delegate_to: localhost`` across many hosts. Several controllers or
-    AWX execution nodes do not share it; there ZEGO's rate-limit codes and the retry backoff take over.
-    Without a file (``path=None``) the limiter is shared by the threads of one process only.
+    Two rules, kept in one small state protected by a lock:
+
+    - slots: callers reserve evenly spaced slots ``1/rate`` apart and sleep until theirs;
+    - send log: just before sending, a caller records the actual time; if the last ``cap`` sends
+      (``cap`` = the rate, rounded up, at most LOG_CAP) all fall within ``cap/rate`` seconds, it waits.
+      This keeps the promise when a caller wakes up late from its slot (a loaded machine): a late send
+      cannot crowd the sends that follow it on time.
+
+    The state lives in a file locked with ``flock``, so every process on this controller that uses the
+    same key (API host, AppID, action[, room]) shares one budget: parallel forks, several tasks, and
+    ``delegate_to: localhost`` across many hosts. Several controllers or AWX execution nodes do not share
+    it; there ZEGO's rate-limit codes and the retry backoff take over. Without a file (``path=None``)
+    the limiter is shared by the threads of one process only.
     """
 
-    MAX_AHEAD = 3600.0  # a slot further away than this is stale (clock jumped back): start afresh
+    MAX_AHEAD = 3600.0  # a time further away than this is stale (the clock jumped back): start afresh
+    LOG_CAP = 50        # sends remembered; beyond 50/s the window shrinks in proportion
 
     def __init__(self, rate, path=None, clock=None, sleep=None):
         if rate <= 0:
             raise ValueError('rate must be positive')
         self.interval = 1.0 / rate
+        self.cap = max(1, min(self.LOG_CAP, int(math.ceil(rate - 1e-9))))
+        self.window = self.cap * self.interval
         self.path = path
         self.clock = clock or _now
         self.sleep = sleep or _sleep
         self._lock = threading.Lock()
-        self._next = 0.0
+        self._state = (0.0, [])
 
     @classmethod
     def for_key(cls, rate, key, clock=None, sleep=None):
@@ -243,40 +255,71 @@ class RateLimiter(object):
         path = os.path.join(private_state_dir(), 'rate-%s' % name) if fcntl is not None else None
         return cls(rate, path=path, clock=clock, sleep=sleep)
 
-    def _reserve_memory(self, now):
-        with self._lock:
-            slot = max(now, self._next)
-            self._next = slot + self.interval
-        return slot
+    # -- the shared state: "next_slot send1 send2 ..." -----------------------------------------
+    @staticmethod
+    def _parse(raw):
+        try:
+            values = [float(v) for v in raw.decode('ascii').split()]
+        except (UnicodeDecodeError, ValueError):
+            values = []
+        return (values[0], values[1:]) if values else (0.0, [])
 
-    def _reserve_file(self, now):
+    def _transact(self, change):
+        """Run ``change(state) -> (result, new_state)`` under the lock; return the result."""
+        if self.path is None:
+            with self._lock:
+                result, self._state = change(self._state)
+            return result
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, 'O_NOFOLLOW', 0), 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
-            raw = os.read(fd, 64)
-            try:
-                stored = float(raw.decode('ascii')) if raw else 0.0
-            except ValueError:
-                stored = 0.0
-            if stored > now + self.MAX_AHEAD:
-                stored = 0.0
-            slot = max(now, stored)
-            data = ('%.6f' % (slot + self.interval)).encode('ascii')
+            chunks = []
+            while True:
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+            result, (next_slot, sends) = change(self._parse(b''.join(chunks)))
+            data = ' '.join('%.6f' % v for v in [next_slot] + sends).encode('ascii')
             os.lseek(fd, 0, os.SEEK_SET)
             os.ftruncate(fd, 0)
             os.write(fd, data)
         finally:
             os.close(fd)  # also releases the lock
-        return slot
+        return result
+
+    def _reserve(self, state, now):
+        next_slot, sends = state
+        if next_slot > now + self.MAX_AHEAD:
+            next_slot, sends = 0.0, []
+        slot = max(now, next_slot)
+        return slot, (slot + self.interval, sends)
+
+    def _record(self, state, when):
+        next_slot, sends = state
+        sends = [t for t in sends if t <= when + self.MAX_AHEAD]
+        if len(sends) >= self.cap:
+            wait = sends[-self.cap] + self.window - when
+            if wait > 1e-6:
+                return wait, (next_slot, sends)
+        bisect.insort(sends, when)
+        return 0.0, (next_slot, sends[-self.cap:])
 
     def acquire(self):
-        """Block until this caller's slot; return the slot time."""
+        """Block until this caller may send; return its slot (the send itself may be later, if the
+        caller woke up late or the send log made it wait)."""
         now = self.clock()
-        slot = self._reserve_file(now) if self.path else self._reserve_memory(now)
+        slot = self._transact(lambda state: self._reserve(state, now))
         wait = slot - self.clock()
         if wait > 0:
             self.sleep(wait)
-        return slot
+        when = max(self.clock(), slot)
+        while True:
+            wait = self._transact(lambda state: self._record(state, when))
+            if wait <= 0:
+                return slot
+            self.sleep(wait)
+            when = max(self.clock(), when + wait)
 
 
 def _transport_message(exc, timeout):

@@ -246,3 +246,33 @@ def test_processes_share_one_budget_real_time(tmp_path):
     assert len(set(round(s, 6) for s in slots)) == 60
     assert_paced(slots, 200.0)
     assert max_in_window(slots, width=0.1, eps=EPS) <= 20
+
+
+class OversleepClock(FakeClock):
+    """A fake clock on which chosen sleeps wake up late, as threads do on a loaded machine."""
+
+    def __init__(self, late, start=1700000000.0):
+        super(OversleepClock, self).__init__(start)
+        self.late = late  # {sleep call number: seconds late}
+        self.calls = 0
+
+    def sleep(self, seconds):
+        self.calls += 1
+        super(OversleepClock, self).sleep(max(seconds, 0) + self.late.get(self.calls, 0.0))
+
+
+@pytest.mark.parametrize('shared_file', [False, True])
+def test_a_late_sender_does_not_crowd_the_next_window(tmp_path, shared_file):
+    # The first caller wakes 60 ms after its slot; the ten after it are on time. Evenly spaced slots
+    # alone would then put 11 sends into one second; the send log makes the eleventh wait.
+    clock = OversleepClock({1: 0.06})
+    path = str(tmp_path / 'rate') if shared_file else None
+    limiter = RateLimiter(10 * RATE_SAFETY, path=path, clock=clock.time, sleep=clock.sleep)
+    clock.now += 0.5
+    limiter._transact(lambda state: (None, (clock.now + 0.01, [])))  # the next slot is 10 ms away
+    sent = []
+    for dummy in range(40):
+        limiter.acquire()
+        sent.append(clock.time())
+    assert sent[1] - sent[0] < 0.1  # the late send really was late: the next slot came sooner
+    assert max_in_window(sent, eps=EPS) <= 10
