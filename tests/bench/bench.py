@@ -428,8 +428,9 @@ def write_markdown(path, args, res, rows, chart_name):
         ' "Requests done" is measured on the simulator\'s log, from the first DeleteStream it received to the last'
         ' answer it sent; the playbook wall adds the fixed start-up and exit of ansible-playbook and the module.'
         % (args.p1_streams, args.p1_streams, res['floor1']),
-        '  `zego_stream` paces evenly at 98 %% of `rate_limit` (so every sliding second stays at or under the limit'
-        ' despite arrival jitter) and keeps up to `concurrency` (default 4) requests in flight over keep-alive'
+        '  `zego_stream` paces evenly at 98 % of `rate_limit` (so every sliding second stays at or under the limit'
+        ' despite arrival jitter), keeps a log of actual send times so a request that leaves late from its slot'
+        ' cannot crowd the next second, and keeps up to `concurrency` (default 4) requests in flight over keep-alive'
         ' connections; the wall adds ansible-playbook and module start-up (about 1.5 s) to the last answer.',
         '  The loops need one module run per stream (about 0.45 s each), so they never reach the rate limit.',
         '- **P2, overhead-bound.** Simulator at `--rate 0` and no latency, `rate_limit: 1000000`. One task deletes'
