@@ -97,16 +97,17 @@ def stream_cleanup_plan(streams, listing=None, rooms=None, keep_regex=None):
 
     ``streams`` the explicit streams; ``listing`` the ``rooms`` result of zego_stream_info; ``rooms``
     the rooms to purge (each must be in ``listing``); ``keep_regex`` spares matching stream IDs of
-    purged rooms. Returns ``{streams, kept, predicted}``: the distinct streams to delete (explicit ones
-    first, in input order, then each purged room's streams), the spared ones, and the check-mode
-    outcome of every stream to delete whose room is in ``listing``."""
+    purged rooms. Returns ``{streams, kept, predicted, rejected}``: the distinct streams to delete
+    (explicit ones first, in input order, then each purged room's streams), the spared ones, the
+    check-mode outcome of every stream to delete whose room is in ``listing``, and failed records for
+    listed streams whose ID the modules would refuse (they are not sent)."""
     listed = {}
     request_ids = {}
     for room in listing or []:
         listed[room['room_id']] = [s['stream_id'] for s in room.get('streams') or []]
         request_ids[room['room_id']] = room.get('request_id')
     keep = re.compile(keep_regex) if keep_regex not in (None, '') else None
-    plan, kept, seen = [], [], set()
+    plan, kept, rejected, seen = [], [], [], set()
     for item in streams or []:
         entry = {'room_id': _text(item['room_id']), 'stream_id': _text(item['stream_id'])}
         for field in ('user_id', 'user_name'):
@@ -128,9 +129,16 @@ def stream_cleanup_plan(streams, listing=None, rooms=None, keep_regex=None):
             if keep is not None and keep.search(stream_id):
                 kept.append(entry)
                 continue
-            if _key(entry) not in seen:
-                seen.add(_key(entry))
-                plan.append(entry)
+            if _key(entry) in seen:
+                continue
+            seen.add(_key(entry))
+            problem = check_id('stream_id', stream_id)
+            if problem:
+                # listed by ZEGO but outside the rules the modules enforce: report it, send nothing
+                rejected.append(dict(entry, user_id=None, outcome='failed', code=None, request_id=request_ids.get(room),
+                                     attempts=0, message='not sent: the listed %s' % problem))
+                continue
+            plan.append(entry)
     predicted = []
     for entry in plan:
         if entry['room_id'] not in listed:
@@ -146,7 +154,7 @@ def stream_cleanup_plan(streams, listing=None, rooms=None, keep_regex=None):
             'message': 'check mode: the stream is present and would be deleted' if present
                        else 'check mode: the stream is not in the room',
         })
-    return {'streams': plan, 'kept': kept, 'predicted': predicted}
+    return {'streams': plan, 'kept': kept, 'predicted': predicted, 'rejected': rejected}
 
 
 def stream_cleanup_summary(records, kept=None):
