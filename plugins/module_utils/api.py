@@ -156,9 +156,12 @@ class ZegoError(Exception):
     """A call that did not succeed. ``code`` is ZEGO's Code, or one of this module's negative codes."""
 
     def __init__(self, message, code=None, zego_message=None, request_id=None, action=None, http_status=None,
-                 attempts=0, response_lost=False, retryable=True):
+                 attempts=0, response_lost=False, retryable=True, unreachable=False):
         super(ZegoError, self).__init__(message)
         self.retryable = retryable
+        # the last attempt never reached the API (connection refused, host not found, connect time-out,
+        # TLS failure): every other request would fail the same way
+        self.unreachable = unreachable
         self.attempts = attempts
         self.response_lost = response_lost
         self.message = message
@@ -484,12 +487,13 @@ class ZegoClient(object):
                 lost = lost or result.lost
                 code, detail, request_id, zego_message = result.code, result.message, None, None
                 retry, rate_limited, http_status = result.retry, result.rate_limited, result.http_status
+                unreachable = result.code == TRANSPORT_ERROR and not result.lost
             else:
                 code, zego_message, request_id, data = result
                 if code not in RETRY_CODES:
                     return Reply(action, code, zego_message, request_id, data, attempts, lost)
                 detail = describe_code(code, zego_message)
-                retry, rate_limited, http_status = True, code in RATE_LIMIT_CODES, None
+                retry, rate_limited, http_status, unreachable = True, code in RATE_LIMIT_CODES, None, False
             if retry and attempts <= self.retries:
                 delay = self._backoff(attempts, rate_limited, action)
                 if waited + delay <= self.MAX_TOTAL_WAIT:
@@ -503,7 +507,7 @@ class ZegoClient(object):
                 detail += ' (gave up after %d attempts)' % attempts
             raise ZegoError(self.scrub(detail), code=code, zego_message=zego_message, request_id=request_id,
                             action=action, http_status=http_status, attempts=attempts, response_lost=lost,
-                            retryable=retry)
+                            retryable=retry, unreachable=unreachable)
 
     def _backoff(self, attempts, rate_limited=False, action=None):
         if rate_limited and action == 'DescribeSimpleStreamList':

@@ -357,7 +357,7 @@ class ZegoStream(ZegoModule):
         except ZegoError as exc:
             res.update(code=exc.code, message=exc.message, request_id=exc.request_id, attempts=exc.attempts,
                        response_lost=exc.response_lost, error=exc.to_dict())
-            if not exc.retryable:  # e.g. the TLS certificate is not trusted: every request would fail alike
+            if exc.unreachable:  # the API cannot be reached (or its certificate is not trusted): stop the batch
                 abort.error = exc.to_dict()
             return res
         # An earlier lost answer only matters when this answer does not prove who deleted the stream:

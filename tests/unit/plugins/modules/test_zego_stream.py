@@ -192,3 +192,24 @@ def test_validate_certs_false_warns(zego_http, run_module):
     zego_http.expect('DeleteStream')
     result, failed = run_module(zego_stream, {'room_id': 'r1', 'stream_id': 's1', 'validate_certs': False})
     assert not failed and any('validate_certs' in w for w in result['warnings'])
+
+
+def test_bulk_stops_when_the_api_cannot_be_reached(zego_http, run_module):
+    for dummy in range(3):
+        zego_http.expect('DeleteStream', exc=requests.exceptions.ConnectionError(
+            'HTTPSConnectionPool: Max retries exceeded (Caused by NewConnectionError: [Errno 111] Connection refused)'))
+    result, failed = run_module(zego_stream, {'concurrency': 1, 'retries': 2, 'streams': [
+        {'room_id': 'r1', 'stream_id': 'a'}, {'room_id': 'r1', 'stream_id': 'b'}, {'room_id': 'r1', 'stream_id': 'c'}]})
+    assert failed and len(zego_http.seen) == 3  # the first stream's three attempts, nothing for b and c
+    assert result['streams'][0]['error']['code'] == -1 and 'could not connect' in result['streams'][0]['message']
+    assert all('not attempted' in s['message'] for s in result['streams'][1:])
+
+
+def test_bulk_goes_on_after_one_stream_times_out(zego_http, run_module):
+    zego_http.expect('DeleteStream', exc=requests.exceptions.ReadTimeout('read timed out'))
+    zego_http.expect('DeleteStream', exc=requests.exceptions.ReadTimeout('read timed out'))
+    zego_http.expect('DeleteStream', {'StreamId': 'b'}, code=0)
+    result, failed = run_module(zego_stream, {'concurrency': 1, 'retries': 1, 'streams': [
+        {'room_id': 'r1', 'stream_id': 'a'}, {'room_id': 'r1', 'stream_id': 'b'}]})
+    assert failed and result['summary']['deleted'] == 1 and result['summary']['failed'] == 1
+    assert result['streams'][0]['response_lost'] is True
