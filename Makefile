@@ -13,7 +13,7 @@ STAMP_216 := $(VENV_216)/.installed
 export ZEGO_VENV := $(VENV)
 export ZEGO_VENV_216 := $(VENV_216)
 
-STEPS := sanity units sanity-2.16 units-2.16 simulator-tests integration integration-2.16 e2e docs changelog requires-ansible galaxy lint
+STEPS := sanity module-pythons units sanity-2.16 units-2.16 simulator-tests integration integration-2.16 e2e docs changelog requires-ansible galaxy lint
 
 .PHONY: all venv test demo bench $(STEPS) clean help
 

@@ -2,7 +2,7 @@
 # Test runner behind `make test` (step "all") and the single-step make targets.
 # Every step runs even if an earlier one failed; the last lines summarise all of them, and the exit
 # status is non-zero if anything failed.
-#   Usage: hacking/test.sh [all|sanity|units|sanity-2.16|units-2.16|simulator-tests|integration|
+#   Usage: hacking/test.sh [all|sanity|module-pythons|units|sanity-2.16|units-2.16|simulator-tests|integration|
 #                           integration-2.16|e2e|docs|changelog|requires-ansible|galaxy|lint]
 # ansible-core: the main venv ($ZEGO_VENV, .venv) has the newest core this Python runs; the second venv
 # ($ZEGO_VENV_216, .venv-2.16) the oldest supported one (meta/runtime.yml requires_ansible).
@@ -87,6 +87,38 @@ units_in() {
     rc=$?
     cp "$tree"/tests/output/junit/*.xml "$STEP_JUNIT_DIR/" 2>/dev/null
     return $rc
+}
+
+# find_python 3.8: print a working interpreter of that version (pyenv, /usr/local/bin, /usr/bin), if any
+find_python() {
+    local v="$1" c
+    for c in "$(pyenv root 2>/dev/null || echo /nonexistent)"/versions/"$v".*/bin/python"$v" \
+             /usr/local/bin/python"$v" /usr/bin/python"$v"; do
+        [ -x "$c" ] && "$c" -c 'import sys' 2>/dev/null && { printf '%s\n' "$c"; return 0; }
+    done
+    return 1
+}
+
+# The modules run on the Python of the host that runs them: 3.8 or later (tests/config.yml). Compile and
+# import-check modules and module_utils on every such Python this machine has, besides $PYVER. ansible-test
+# picks them up from PATH, so PATH holds only working interpreters (no version-manager shims).
+do_module_pythons() {
+    tree || return 1
+    local bin="$WORKDIR/pybin" v p tested=""
+    rm -rf "$bin"
+    mkdir -p "$bin"
+    for v in 3.8 3.9 3.10 3.12 3.13; do
+        p="$(find_python "$v")" || continue
+        ln -s "$p" "$bin/python$v"
+        tested="$tested $v"
+    done
+    if [ -z "$tested" ]; then
+        echo "no Python besides $PYVER found here: the sanity step checked the modules on $PYVER only"
+        return 0
+    fi
+    echo "checking modules and module_utils on Python$tested"
+    (cd "$TREE" && VIRTUAL_ENV="$VENV" PATH="$bin:$VENV/bin:/usr/bin:/bin" \
+        ansible-test sanity --local --test compile --test import --color no)
 }
 
 do_units() {
@@ -203,6 +235,7 @@ do_lint() {
 
 case "$STEP" in
     sanity) run_step sanity gate do_sanity ;;
+    module-pythons) run_step module-pythons gate do_module_pythons ;;
     units) run_step units junit do_units ;;
     sanity-2.16) run_step sanity-2.16 gate do_sanity_216 ;;
     units-2.16) run_step units-2.16 junit do_units_216 ;;
@@ -217,6 +250,7 @@ case "$STEP" in
     lint) run_step ansible-lint gate do_lint ;;
     all)
         run_step sanity gate do_sanity
+        run_step module-pythons gate do_module_pythons
         run_step units junit do_units
         run_step sanity-2.16 gate do_sanity_216
         run_step units-2.16 junit do_units_216
