@@ -40,6 +40,7 @@ PY
 
 echo; echo "== Streams in the simulator before:"; show_state
 cd "$REPO"
+export ANSIBLE_DISPLAY_SKIPPED_HOSTS=false
 for run in first second; do
     echo; echo "== ansible-playbook playbooks/delete_streams.yml -e @hacking/demo/vars.yml ($run run)"
     ansible-playbook -i localhost, -c local -e "ansible_python_interpreter=$PY" \
