@@ -96,6 +96,7 @@ CODE_HINTS = {
 
 _LOOPBACK_HOSTS = ('localhost', '::1')
 _SIGNATURE_RE = re.compile(r'(?i)(signature=)[^&\s\'"]*')
+_HEX32_RE = re.compile(r'(?<![0-9a-f])[0-9a-f]{32}(?![0-9a-f])')
 _URL_RE = re.compile(r'(?i)\b(?:https?://|/\?)\S*')
 
 
@@ -418,13 +419,16 @@ class ZegoClient(object):
         text = '%s' % (text,)
         if self._secret:
             text = text.replace(self._secret, '********')
-        with self._sig_lock:
-            sigs = list(self._signatures)
-        for sig in sigs:
-            if sig in text:
-                text = text.replace(sig, '********')
+        # signatures are 32 lowercase hex characters: look up each such token instead of searching the
+        # text for every signature made so far (a large batch makes thousands)
+        text = _HEX32_RE.sub(self._mask_signature, text)
         text = _SIGNATURE_RE.sub(r'\1********', text)
         return _URL_RE.sub('<url>', text)
+
+    def _mask_signature(self, match):
+        with self._sig_lock:
+            known = match.group(0) in self._signatures
+        return '********' if known else match.group(0)
 
     # -- one request ---------------------------------------------------------------------------
     def _signed_params(self, action, params):

@@ -178,6 +178,9 @@ def test_scrub_removes_secret_signatures_and_urls(zego_http):
     text = 'x %s y %s z https://h/?Action=a&Signature=%s' % (zego_http.secret, sig, sig)
     cleaned = client.scrub(text)
     assert zego_http.secret not in cleaned and sig not in cleaned and 'https://' not in cleaned
+    # only signatures this client made are masked; other 32-hex values (e.g. ids in a message) stay
+    other = 'ab' * 16
+    assert client.scrub('stream %s gone, %s' % (other, sig)) == 'stream %s gone, ********' % other
 
 
 def test_list_returns_streams_and_empty_for_missing_room(zego_http):
