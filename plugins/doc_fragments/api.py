@@ -44,9 +44,10 @@ options:
     default: false
   rate_limit:
     description:
-      - Most DeleteStream requests per second, shared by every task and fork on this controller that uses
-        the same API host and AppID.
-      - Defaults to ZEGO's documented limit, 10 per second (1 per second with O(is_test=true)).
+      - Most write requests per second (the call that changes something, such as DeleteStream), shared by
+        every task and fork on this controller that uses the same API host and AppID.
+      - Defaults to ZEGO's documented limit of that call (DeleteStream 10 per second, 1 per second with
+        O(is_test=true)). Read-only calls are always paced to their own documented limits.
       - Controllers and AWX execution nodes do not share this budget with each other; if several run at
         once, lower it on each, or rely on the retries after ZEGO's rate-limit answers.
     type: float

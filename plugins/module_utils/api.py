@@ -59,6 +59,31 @@ DELETE_STREAM_RATE_TEST = 1.0
 LIST_RATE = 50.0
 LIST_ROOM_INTERVAL = 10.0       # DescribeSimpleStreamList: one call per room per 10 s
 
+
+class Pace(object):
+    """ZEGO's documented limits of one action: ``rate`` requests per second per AppID (``test_rate`` in
+    the test environment), at most one call per ``room_interval`` seconds for one room (if set), and
+    whether the action changes something (``write``: the ``rate_limit`` option replaces its rate)."""
+
+    __slots__ = ('rate', 'test_rate', 'room_interval', 'write')
+
+    def __init__(self, rate, test_rate=None, room_interval=None, write=False):
+        self.rate = float(rate)
+        self.test_rate = float(rate if test_rate is None else test_rate)
+        self.room_interval = room_interval
+        self.write = write
+
+
+# Every action the client sends, with its limits: ``ZegoClient.call`` paces each request by this table.
+ACTION_PACE = {
+    'DeleteStream': Pace(DELETE_STREAM_RATE, DELETE_STREAM_RATE_TEST, write=True),
+    'DescribeSimpleStreamList': Pace(LIST_RATE, room_interval=LIST_ROOM_INTERVAL),
+}
+
+# How a list-valued parameter goes on the wire: ZEGO's documented form is ``UserId[]=a&UserId[]=b``
+# (zego-api.md section 7 lists the spelling as an open question; it lives here only).
+ARRAY_PARAM = '%s[]'
+
 # Pace at this share of a documented limit, so requests that leave evenly spaced still fit in
 # every sliding one-second window when they arrive a few milliseconds apart from their slot.
 RATE_SAFETY = 0.98
@@ -380,9 +405,8 @@ class ZegoClient(object):
         self.clock = clock or _now
         self.sleep = sleep or _sleep
         self._random = random.Random()
-        if rate_limit is None:
-            rate_limit = DELETE_STREAM_RATE_TEST if is_test else DELETE_STREAM_RATE
-        self.rate_limit = float(rate_limit)
+        # ``rate_limit`` replaces the documented rate of the write actions (ACTION_PACE)
+        self.rate_limit_override = None if rate_limit is None else float(rate_limit)
         self._shared = shared_limits
         self._limiters = {}
         self._limiters_lock = threading.Lock()
@@ -399,6 +423,25 @@ class ZegoClient(object):
         self.session = session
 
     # -- pacing ---------------------------------------------------------------------------------
+    def rate_for(self, action):
+        """Requests per second this client allows itself for ``action`` per AppID."""
+        pace = ACTION_PACE[action]
+        if pace.write and self.rate_limit_override is not None:
+            return self.rate_limit_override
+        return pace.test_rate if self.is_test else pace.rate
+
+    def pacers(self, action, params):
+        """The limiters one request of ``action`` must pass, in order: the room's, then the AppID's."""
+        pace = ACTION_PACE.get(action)
+        if pace is None:
+            raise ValueError('no documented rate limit for action %r: add it to ACTION_PACE' % action)
+        pacers = []
+        room_id = dict(params).get('RoomId') if pace.room_interval else None
+        if room_id is not None:
+            pacers.append(self.limiter(action, 1.0 / pace.room_interval, room_id=room_id))
+        pacers.append(self.limiter(action, self.rate_for(action)))
+        return pacers
+
     def limiter(self, action, rate, room_id=None):
         key = '%s|%s|%s|%s' % (self.host, self.app_id, action, '' if room_id is None else room_id)
         with self._limiters_lock:
@@ -443,7 +486,11 @@ class ZegoClient(object):
                  ('Timestamp', str(timestamp)), ('Signature', signature), ('SignatureVersion', SIGNATURE_VERSION)]
         if self.is_test:
             query.append(('IsTest', 'true'))
-        query.extend((k, v) for k, v in params if v is not None)
+        for key, value in params:
+            if isinstance(value, (list, tuple)):
+                query.extend((ARRAY_PARAM % key, v) for v in value)
+            elif value is not None:
+                query.append((key, value))
         return urlencode(query)
 
     def _attempt(self, action, params):
@@ -474,18 +521,21 @@ class ZegoClient(object):
                             % (self.host, status, len(resp.content)), lost=True, retry=True, http_status=status)
         return code, self.scrub(body.get('Message', '')), _text(body.get('RequestId')), body.get('Data')
 
-    def call(self, action, params, limiter=None):
-        """Call ``action`` with retries; return a Reply for any code that is not retryable.
+    def call(self, action, params):
+        """Call ``action`` with retries, each attempt paced by ACTION_PACE; return a Reply for any code
+        that is not retryable. ``params`` is a list of (name, value) pairs; a list value is sent as an
+        array (ARRAY_PARAM) and a None value is left out.
 
         ZEGO business codes come back in the Reply (the caller decides what 138 means). A failure
         that remains after the retry budget, or one that is not worth retrying, raises ZegoError."""
         attempts = 0
         waited = 0.0
         lost = False
+        pacers = self.pacers(action, params)
         while True:
             attempts += 1
-            if limiter is not None:
-                limiter.acquire()
+            for pacer in pacers:
+                pacer.acquire()
             result = self._attempt(action, params)
             if isinstance(result, _Failure):
                 lost = lost or result.lost
@@ -514,9 +564,10 @@ class ZegoClient(object):
                             retryable=retry, unreachable=unreachable)
 
     def _backoff(self, attempts, rate_limited=False, action=None):
-        if rate_limited and action == 'DescribeSimpleStreamList':
-            # a room's list budget is one call per 10 s
-            return LIST_ROOM_INTERVAL + self._random.uniform(0, 1.0)
+        room_interval = ACTION_PACE[action].room_interval if action in ACTION_PACE else None
+        if rate_limited and room_interval:
+            # a room's budget is one call per room_interval (DescribeSimpleStreamList: 10 s)
+            return room_interval + self._random.uniform(0, 1.0)
         base = self.RATE_LIMIT_BASE if rate_limited else self.BACKOFF_BASE
         ceiling = min(self.BACKOFF_CAP, base * (2 ** (attempts - 1)))
         return ceiling / 2.0 + self._random.uniform(0, ceiling / 2.0)  # "equal jitter"
@@ -525,15 +576,13 @@ class ZegoClient(object):
     def delete_stream(self, room_id, stream_id, user_id=DEFAULT_USER_ID, user_name=None):
         """DeleteStream. Returns a Reply (code 0, 138 or a room-missing code); raises ZegoError."""
         params = [('RoomId', room_id), ('UserId', user_id), ('UserName', user_name), ('StreamId', stream_id)]
-        return self.call('DeleteStream', params, self.limiter('DeleteStream', self.rate_limit))
+        return self.call('DeleteStream', params)
 
     def describe_stream_list(self, room_id):
         """DescribeSimpleStreamList for one room: a list of dicts (empty if the room does not exist).
 
         Paced to ZEGO's 50/s per AppID and one call per 10 s per room, across processes."""
-        self.limiter('DescribeSimpleStreamList', 1.0 / LIST_ROOM_INTERVAL, room_id=room_id).acquire()
-        reply = self.call('DescribeSimpleStreamList', [('RoomId', room_id)],
-                          self.limiter('DescribeSimpleStreamList', LIST_RATE))
+        reply = self.call('DescribeSimpleStreamList', [('RoomId', room_id)])
         if reply.code in ROOM_MISSING_CODES:
             return [], reply
         if reply.code != OK:
@@ -587,7 +636,7 @@ def _text(value):
 
 
 def _describe_params(params):
-    d = dict(params)
+    d = dict((k, ','.join('%s' % x for x in v) if isinstance(v, (list, tuple)) else v) for k, v in params)
     if 'StreamId' in d:
         return '%s/%s' % (d.get('RoomId'), d.get('StreamId'))
     return '%s' % d.get('RoomId', '')

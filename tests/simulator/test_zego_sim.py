@@ -24,7 +24,7 @@ import time
 import pytest
 import requests
 
-from zego_sim import Simulator, check_public_params, parse_fault_spec, SimulatorError
+from zego_sim import ACTION_SPECS, Simulator, SimulatorError, check_public_params, parse_fault_spec, parse_params
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SIM_PATH = os.path.join(HERE, "zego_sim.py")
@@ -959,3 +959,23 @@ def test_cli_rejects_bad_options(args):
     proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, timeout=15, check=False)
     assert proc.returncode != 0
     assert proc.stdout == ""
+
+
+def test_parse_params_keeps_every_value_of_an_array_name():
+    params = parse_params("Action=X&UserId%5B%5D=a&UserId[]=b%20c&RoomId=r1&RoomId=r2&Empty=")
+    assert params == {"Action": "X", "UserId[]": ["a", "b c"], "RoomId": "r1", "Empty": ""}
+
+
+def test_every_action_has_a_handler_and_a_limit_code():
+    sim = Simulator()
+    for action, spec in ACTION_SPECS.items():
+        assert callable(getattr(sim, spec["handler"])), action
+        assert spec["code"] in (206, 207, 1010, 5007, 30002), action
+        assert spec["app"] in sim.config() or isinstance(spec["app"], int), action
+
+
+def test_array_params_are_logged(sim, client):
+    # an action that ignores arrays still logs them, so a test can see exactly what was sent
+    client.call("DescribeSimpleStreamList", RoomId="room-arrays", **{"UserId[]": ["u1", "u2"]})
+    entry = sim.log()[-1]
+    assert entry["arrays"] == {"UserId": ["u1", "u2"]}

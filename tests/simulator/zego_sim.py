@@ -38,11 +38,24 @@ import threading
 import time
 
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 SIGNATURE_MAX_AGE = 600
 
-ACTIONS = ("DeleteStream", "DescribeSimpleStreamList", "AddStream")
+# Every action the simulator serves, with ZEGO's documented limits:
+#   app           requests per sliding second per AppID (a config key, or a number; 0 = unlimited)
+#   test          the same in the test environment (IsTest=true)
+#   room_interval minimum seconds between two calls for one room (a config key or a number), if any
+#   code          the code ZEGO answers when a limit is hit
+#   handler       the Simulator method that applies a request: handler(action, params) -> (code, data)
+# A new action is one row here and one handler method.
+ACTION_SPECS = {
+    "DeleteStream": {"app": "rate", "test": 1, "code": 206, "handler": "_change_locked"},
+    "AddStream": {"app": "rate", "test": 1, "code": 206, "handler": "_change_locked"},
+    "DescribeSimpleStreamList": {"app": "list_rate", "test": "list_rate", "room_interval": "list_room_interval",
+                                 "code": 207, "handler": "_list_locked"},
+}
+ACTIONS = tuple(ACTION_SPECS)
 
 FAULT_KINDS = (
     "code124", "http502", "http503", "drop_before", "drop_after", "slow",
@@ -667,6 +680,9 @@ class Simulator:
             "timestamp": params.get("Timestamp"),
             "is_test": _is_test(params),
         }
+        arrays = dict((k[:-2], v) for k, v in params.items() if k.endswith("[]"))
+        if arrays:
+            entry["arrays"] = arrays
         self._log.append(entry)
         st = self._stats
         st["requests"] += 1
@@ -693,6 +709,9 @@ class Simulator:
         window.append(now)
         return over
 
+    def _limit(self, value):
+        return self._cfg[value] if isinstance(value, str) else value
+
     def _rate_limited_locked(self, action, params, now):
         window = self._stats["stat_windows"][action]
         cutoff = now - 1.0
@@ -701,23 +720,20 @@ class Simulator:
         window.append(now)
         if len(window) > self._stats["max_window"][action]:
             self._stats["max_window"][action] = len(window)
-        cfg = self._cfg
-        if action == "DescribeSimpleStreamList":
-            over = self._window_hit((action, "app"), cfg["list_rate"], now)
-            room_id = params.get("RoomId")
-            interval = cfg["list_room_interval"]
-            if room_id:
-                last = self._room_calls.get(room_id)
-                self._room_calls[room_id] = now
-                if interval and last is not None and now - last < interval:
-                    over = True
-            return 207 if over else 0
-        rate = cfg["rate"]
+        spec = ACTION_SPECS[action]
+        app_limit = self._limit(spec["app"])
         if _is_test(params):
-            over = self._window_hit((action, "test"), 1 if rate else 0, now)
+            over = self._window_hit((action, "test"), self._limit(spec["test"]) if app_limit else 0, now)
         else:
-            over = self._window_hit((action, "prod"), rate, now)
-        return 206 if over else 0
+            over = self._window_hit((action, "prod"), app_limit, now)
+        room_id = params.get("RoomId")
+        if spec.get("room_interval") and isinstance(room_id, str) and room_id:
+            interval = self._limit(spec["room_interval"])
+            last = self._room_calls.get((action, room_id))
+            self._room_calls[(action, room_id)] = now
+            if interval and last is not None and now - last < interval:
+                over = True
+        return spec["code"] if over else 0
 
     def _pick_fault_locked(self, action, params):
         spec = self._fault_spec
@@ -744,9 +760,7 @@ class Simulator:
         return drawn
 
     def _apply_locked(self, action, params):
-        if action == "DescribeSimpleStreamList":
-            return self._list_locked(params)
-        return self._change_locked(action, params)
+        return getattr(self, ACTION_SPECS[action]["handler"])(action, params)
 
     def _change_locked(self, action, params):
         room_id = params.get("RoomId", "")
@@ -783,7 +797,7 @@ class Simulator:
         room.next_number += 1
         return 0, None
 
-    def _list_locked(self, params):
+    def _list_locked(self, _action, params):
         room_id = params.get("RoomId", "")
         if not room_id:
             return 2, None
@@ -805,7 +819,7 @@ class Simulator:
     def handle_api(self, handler, query):
         """Answer one API request on ``handler`` (a _Handler)."""
         received = time.time()
-        params = dict((k, v[0]) for k, v in parse_qs(query, keep_blank_values=True).items())
+        params = parse_params(query)
         action = params.get("Action", "")
         with self._lock:
             cfg = self._cfg
@@ -958,6 +972,18 @@ class Simulator:
         if method != "GET":
             return 405, {"error": "use GET"}
         return 200, {"ok": True}
+
+
+def parse_params(query):
+    """Query parameters as a dict: the first value of a plain name; every value, in order, of a
+    repeated array name such as ``UserId[]`` (kept under that name, brackets included)."""
+    params = {}
+    for key, value in parse_qsl(query, keep_blank_values=True):
+        if key.endswith("[]"):
+            params.setdefault(key, []).append(value)
+        elif key not in params:
+            params[key] = value
+    return params
 
 
 def _is_test(params):

@@ -73,7 +73,9 @@ class Conversation(object):
         return [q['Action'] for q in self.seen]
 
     def callback(self, request):
-        query = dict((k, v[0]) for k, v in parse_qs(urlsplit(request.url).query, keep_blank_values=True).items())
+        # a plain name: its value; an array name such as UserId[]: the list of its values, in order
+        query = dict((k, v if k.endswith('[]') else v[0])
+                     for k, v in parse_qs(urlsplit(request.url).query, keep_blank_values=True).items())
         self.seen.append(query)
         expected_sig = hashlib.md5(('%s%s%s%s' % (query['AppId'], query['SignatureNonce'], SECRET,
                                                   query['Timestamp'])).encode('utf-8')).hexdigest()

@@ -83,7 +83,8 @@ def test_delete_stream_sends_the_documented_parameters(zego_http):
 def test_is_test_sends_istest_and_lowers_the_rate(zego_http):
     zego_http.expect('DeleteStream', {'IsTest': 'true', 'UserName': 'ops'})
     client, dummy = make_client(zego_http, is_test=True)
-    assert client.rate_limit == 1.0
+    assert client.rate_for('DeleteStream') == 1.0
+    assert client.rate_for('DescribeSimpleStreamList') == api.LIST_RATE
     assert client.delete_stream('r1', 's1', user_name='ops').code == 0
 
 
@@ -219,3 +220,32 @@ def test_state_dir_that_is_a_symlink_is_refused(tmp_path, monkeypatch):
     with pytest.raises(api.ZegoError) as info:
         api.private_state_dir()
     assert 'ZEGO_RTC_STATE_DIR' in info.value.message
+
+
+def test_every_action_is_paced_by_the_table(zego_http):
+    client, dummy = make_client(zego_http)
+    assert client.rate_for('DeleteStream') == api.DELETE_STREAM_RATE
+    room, app = client.pacers('DescribeSimpleStreamList', [('RoomId', 'r1')])
+    assert app is client.limiter('DescribeSimpleStreamList', api.LIST_RATE)
+    assert room is client.limiter('DescribeSimpleStreamList', 1.0 / api.LIST_ROOM_INTERVAL, room_id='r1')
+    assert client.pacers('DeleteStream', [('RoomId', 'r1')]) == [client.limiter('DeleteStream', 10.0)]
+    with pytest.raises(ValueError, match='ACTION_PACE'):
+        client.call('NoSuchAction', [])
+    assert zego_http.seen == []
+
+
+def test_rate_limit_overrides_only_write_actions(zego_http):
+    client, dummy = make_client(zego_http, rate_limit=3)
+    assert client.rate_for('DeleteStream') == 3.0
+    assert client.rate_for('DescribeSimpleStreamList') == api.LIST_RATE
+
+
+def test_list_values_are_sent_as_repeated_array_parameters(zego_http):
+    api.ACTION_PACE['TestArrays'] = api.Pace(100)
+    try:
+        zego_http.expect('TestArrays', {'RoomId': 'r1', 'UserId[]': ['a', 'b c']})
+        client, dummy = make_client(zego_http)
+        assert client.call('TestArrays', [('RoomId', 'r1'), ('UserId', ['a', 'b c']), ('Skip', None)]).code == 0
+        assert 'Skip' not in zego_http.seen[0]
+    finally:
+        del api.ACTION_PACE['TestArrays']
