@@ -6,6 +6,8 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 VENV="${ZEGO_VENV:-$REPO/.venv}"
 # Second venv with the oldest supported ansible-core (requirements-2.16.txt), for the *-2.16 test steps.
 VENV_216="${ZEGO_VENV_216:-$REPO/.venv-2.16}"
+# Third venv with the newest ansible-core (requirements-2.21.txt, Python 3.12+), for the *-2.21 test steps.
+VENV_221="${ZEGO_VENV_221:-$REPO/.venv-2.21}"
 export VIRTUAL_ENV="$VENV"
 export PATH="$VENV/bin:$PATH"
 PY="$VENV/bin/python"

@@ -8,6 +8,9 @@ __metaclass__ = type
 
 DOCUMENTATION = r"""
 ---
+module: callbacks
+author: zego.rtc maintainers
+version_added: 1.1.0
 short_description: Receive ZEGO RTC server callbacks, verified, as events.
 description:
   - An HTTP(S) endpoint for the server callbacks ZEGO sends (C(stream_create), C(stream_close),
@@ -24,10 +27,11 @@ description:
     signature) of every accepted callback for O(max_age) seconds (at most O(remember) of them). A
     redelivery of an accepted callback (ZEGO retries when an answer got lost) is answered 200 and
     not queued again.
-  - Each accepted callback is queued as C({"payload": {...}, "meta": {...}}) and answered 200 at
-    once; the source never waits for the rule engine. C(payload) holds the callback's fields as ZEGO
-    sent them (numeric strings stay strings) except C(signature). C(meta) holds C(endpoint) (the URL
-    path), C(event), C(app_id) (a string), C(timestamp) (an integer) and C(remote_addr).
+  - "Each accepted callback is queued as C({\"payload\": {...}, \"meta\": {...}}) and answered 200 at
+    once; the source never waits for the rule engine."
+  - C(payload) holds the callback's fields as ZEGO sent them (numeric strings stay strings) except
+    C(signature). C(meta) holds C(endpoint) (the URL path), C(event), C(app_id) (a string),
+    C(timestamp) (an integer) and C(remote_addr).
   - Requires the Python package C(aiohttp) where ansible-rulebook runs (it is installed with
     ansible-rulebook).
 options:
