@@ -69,7 +69,7 @@ class Endpoint:
     async def __aenter__(self):
         ready = asyncio.get_running_loop().create_future()
         self.task = asyncio.ensure_future(callbacks.serve(self.queue, self.args, ready))
-        done, _ = await asyncio.wait([ready, self.task], timeout=30, return_when=asyncio.FIRST_COMPLETED)
+        done, dummy = await asyncio.wait([ready, self.task], timeout=30, return_when=asyncio.FIRST_COMPLETED)
         assert ready in done, 'the source did not start: %r' % (self.task.exception() if self.task.done() else None)
         self.port, self.receiver = ready.result()
         self.session = aiohttp.ClientSession()
@@ -114,7 +114,7 @@ def test_valid_callback_is_queued_with_fields_as_sent(caplog):
     async def scenario():
         async with Endpoint(app_id=APP_ID) as ep:
             body = signed(stream_create())
-            status, _ = await ep.post(body)
+            status, dummy = await ep.post(body)
             return status, body, ep.queued()
     caplog.set_level(logging.INFO)
     status, body, queued = run(scenario())
@@ -137,7 +137,7 @@ def test_room_callback_with_numeric_timestamp_and_appid():
             body = signed({'event': 'room_create', 'appid': APP_ID, 'room_id': 'r', 'room_session_id': 858861968172269569,
                            'room_create_time': 1700000000123, 'id_name': 'u1'}, timestamp=int(time.time()))
             return await ep.post(body), body, ep.queued()
-    (status, _), body, queued = run(scenario())
+    (status, dummy), body, queued = run(scenario())
     assert status == 200
     assert queued[0]['payload']['room_session_id'] == 858861968172269569
     assert queued[0]['meta']['app_id'] == str(APP_ID)
@@ -149,7 +149,7 @@ def test_url_encoded_form_body():
         async with Endpoint(app_id=APP_ID) as ep:
             body = signed(stream_create(rtmp_url='rtmp://x/live/s1'))
             return await ep.post(urlencode(body), 'application/x-www-form-urlencoded'), ep.queued()
-    (status, _), queued = run(scenario())
+    (status, dummy), queued = run(scenario())
     assert status == 200
     assert queued[0]['payload']['stream_id'] == 's1'
     assert queued[0]['payload']['user_name'] == 'Ann'
@@ -203,7 +203,7 @@ def test_refused_callbacks_are_not_queued_and_logged_once(caplog, make_body, con
 
 def test_chunked_body_over_the_limit_is_refused():
     async def chunks():
-        for _ in range(20):
+        for dummy in range(20):
             yield b'x' * 4096
 
     async def scenario():
@@ -219,7 +219,7 @@ def test_redelivery_is_answered_and_not_queued_again(caplog):
     async def scenario():
         async with Endpoint(app_id=APP_ID) as ep:
             body = signed(stream_create())
-            answers = [await ep.post(body) for _ in range(3)]
+            answers = [await ep.post(body) for dummy in range(3)]
             # the same signed triple with another body: a replay, not a new callback
             answers.append(await ep.post(dict(body, stream_id='other')))
             # a new nonce is a new callback
@@ -306,7 +306,7 @@ def test_tls(tmp_path):
         async with Endpoint(certfile=certfile, keyfile=keyfile) as ep:
             assert ep.url.startswith('https://')
             return await ep.post(signed(stream_create()), ssl=client_ctx), ep.queued()
-    (status, _), queued = run(scenario())
+    (status, dummy), queued = run(scenario())
     assert status == 200
     assert len(queued) == 1
 
@@ -321,7 +321,7 @@ def test_main_as_ansible_rulebook_calls_it():
         task = asyncio.ensure_future(callbacks.main(queue, {'host': '127.0.0.1', 'port': port,
                                                             'callback_secret': SECRET}))
         async with aiohttp.ClientSession() as session:
-            for _ in range(300):
+            for dummy in range(300):
                 try:
                     async with session.post('http://127.0.0.1:%d/' % port, json=signed(stream_create())) as resp:
                         status = resp.status
