@@ -46,6 +46,18 @@ install_get_pip_shim() {
     done
 }
 
+# java_home: print a Java 17 home for ansible-rulebook (its rule engine, drools, runs in a JVM): $JAVA_HOME if
+# it has bin/java, else Debian/Ubuntu's OpenJDK 17 location.
+java_home() {
+    local h
+    for h in "${JAVA_HOME:-}" /usr/lib/jvm/java-17-openjdk-amd64 /usr/lib/jvm/java-17-openjdk-arm64 \
+             /usr/lib/jvm/java-17-openjdk; do
+        [ -n "$h" ] && [ -x "$h/bin/java" ] && { printf '%s\n' "$h"; return 0; }
+    done
+    echo "ansible-rulebook needs Java 17: set JAVA_HOME (apt-get install openjdk-17-jre-headless)" >&2
+    printf '%s\n' "${JAVA_HOME:-/usr/lib/jvm/java-17-openjdk-amd64}"
+}
+
 # in_venv VENV CMD...: run CMD with VENV's tools and Python first on PATH (ansible-test, ansible-doc,
 # ansible-playbook and the module interpreter all come from VENV).
 in_venv() {

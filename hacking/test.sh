@@ -222,8 +222,8 @@ do_integration_221() {
 # real ansible-rulebook (Java 17) against the simulator's signed callbacks, with the collection tree built here.
 do_eda() {
     tree || return 1
-    (cd "$REPO" && ZEGO_COLLECTIONS_ROOT="$(coll_root "$TREE")" \
-        python -m pytest -q -c tests/eda/pytest.ini tests/eda --junit-xml="$STEP_JUNIT_DIR/eda.xml")
+    (cd "$REPO" && ZEGO_COLLECTIONS_ROOT="$(coll_root "$TREE")" JAVA_HOME="$(java_home)" \
+        python -m pytest -q tests/eda --junit-xml="$STEP_JUNIT_DIR/eda.xml")
 }
 
 # Playbook-level tests driven by pytest (fault matrix, leaks, TLS, interrupted runs, ...): they run
