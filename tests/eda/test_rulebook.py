@@ -137,7 +137,7 @@ class Stack:
              '--env-vars', 'ZEGO_CALLBACK_SECRET', '-vv'],
             cwd=str(self.work), stdout=rb_out, stderr=subprocess.STDOUT, env=self.env)
         self.procs.append((rulebook, rb_out))
-        wait_for(lambda: self._listening(), 'the zego.rtc.callbacks source to listen', rulebook)
+        wait_for(self._listening, 'the zego.rtc.callbacks source to listen', rulebook)
         return self
 
     def _listening(self):
