@@ -86,7 +86,11 @@ run_step() {
     "$@"
     rc=$?
     printf '%s\t%s\t%s\t%s\n' "$name" "$kind" "$rc" "$((SECONDS - start))" >> "$RESULTS/steps.tsv"
-    [ "$rc" = 0 ] || printf '!!! step %s failed (rc=%s)\n' "$name" "$rc"
+    if [ "$rc" = 77 ]; then
+        printf '!!! step %s SKIPPED: it cannot run on this machine (see above)\n' "$name"
+    elif [ "$rc" != 0 ]; then
+        printf '!!! step %s failed (rc=%s)\n' "$name" "$rc"
+    fi
     return 0
 }
 
