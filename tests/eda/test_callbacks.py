@@ -350,3 +350,8 @@ def test_bad_arguments_name_every_problem(args, messages):
         callbacks.Settings(args)
     for message in messages:
         assert message in str(err.value)
+
+
+def test_secret_of_digits_templated_to_a_number():
+    assert callbacks.Settings({'port': 1, 'callback_secret': 1234567}).secret == '1234567'
+    assert callbacks.Settings({'port': '5000', 'callback_secret': 's', 'app_id': '1234567890'}).app_id == '1234567890'

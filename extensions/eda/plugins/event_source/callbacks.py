@@ -195,6 +195,9 @@ class Settings:
         if self.port is not None and self.port > 65535:
             errors.append('port must be at most 65535, got %d' % self.port)
         secret = args.get('callback_secret')
+        if isinstance(secret, int) and not isinstance(secret, bool):
+            # a secret of digits only may arrive as a number after templating
+            secret = '%d' % secret
         if not isinstance(secret, str) or not secret:
             errors.append('callback_secret is required (the CallbackSecret from the ZEGO console)')
             secret = ''
