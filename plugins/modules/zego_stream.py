@@ -209,7 +209,7 @@ stream:
       sample: false
     stopped_batch:
       description:
-        - V(true) when this stream's failure stopped the batch (an error every further request would get:
+        - V(true) when this stream's failure stopped the batch (an error every further request would get, such as
           rejected credentials, no permission, or an API that cannot be reached); the streams after it were not
           attempted and report so in their message.
       type: bool

@@ -142,7 +142,7 @@ def test_describe_user_num(sim, client):
 
 
 def test_describe_user_num_rate_limit_is_10_per_second(sim, client):
-    codes = [client.code("DescribeUserNum", **{"RoomId[]": ["live"]}) for _ in range(11)]
+    codes = [client.code("DescribeUserNum", **{"RoomId[]": ["live"]}) for dummy in range(11)]
     assert codes[:10] == [0] * 10 and codes[10] == 206
 
 
