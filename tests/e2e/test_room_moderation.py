@@ -139,8 +139,8 @@ def test_no_leaks_modules(sim, ansible, secret, mode, debug):
         task('zego_room_user', 'kick_fail', args(room_id='flaky', user_ids=['f1'], retries=2)),
         task('zego_room', 'close', args(room_ids=['spare', 'gone'])),
         task('zego_room', 'bad_secret', args(room_id='live', server_secret=WRONG_SECRET, app_id=sim.app_id)),
-        task('zego_room_user', 'bad_secret_kick', args(room_id='live', user_ids=['fan1'], server_secret=WRONG_SECRET,
-                                                         app_id=sim.app_id)),
+        task('zego_room_user', 'bad_secret_kick',
+             args(room_id='live', user_ids=['fan1'], server_secret=WRONG_SECRET, app_id=sim.app_id)),
         task('zego_room', 'bad_input', args(room_id='a b')),
     ]
     tasks[1]['check_mode'] = True

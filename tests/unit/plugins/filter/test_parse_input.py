@@ -19,7 +19,7 @@ def errors(data, items, verb='delete'):
 # -- streams (delete_streams) ----------------------------------------------------------------------
 def test_streams_from_a_list_and_from_survey_text():
     res = parse_input({'streams': [{'room_id': 7, 'stream_id': 's0', 'user_id': 'bot'}], 'room_id': ' d3 ',
-                          'stream_ids': 's1\ns2, s3 s4,,\n'}, 'streams', 'delete')
+                       'stream_ids': 's1\ns2, s3 s4,,\n'}, 'streams', 'delete')
     assert res['errors'] == []
     assert res['streams'] == [{'room_id': '7', 'stream_id': 's0', 'user_id': 'bot'}] + [
         {'room_id': 'd3', 'stream_id': s} for s in ('s1', 's2', 's3', 's4')]
@@ -72,7 +72,7 @@ def test_room_errors(data, message):
 # -- users (kick_users) ------------------------------------------------------------------------------
 def test_users_from_text_and_list():
     res = parse_input({'room_id': 'r1', 'user_ids': 'a, b\nc', 'users': [{'room_id': 'r2', 'user_id': 'z'}],
-                          'custom_reason': 'spam'}, 'users', 'kick')
+                       'custom_reason': 'spam'}, 'users', 'kick')
     assert res['errors'] == [] and res['custom_reason'] == 'spam'
     assert res['users'] == [{'room_id': 'r2', 'user_id': 'z'}] + [{'room_id': 'r1', 'user_id': u} for u in 'abc']
 
