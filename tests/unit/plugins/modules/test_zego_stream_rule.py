@@ -89,8 +89,8 @@ def test_check_mode_reads_only_and_predicts(zego_http, run_module):
 
 
 def test_absent_deletes_only_a_listed_rule(zego_http, run_module):
-    zego_http.expect('DescribeForbidStreamRules', data=listing('room1', rule('a', 1, 0, NOW, 3600), rule('b'),
-                                                              rule('c', 0, 1, NOW - 90000, 3600)))
+    rules = listing('room1', rule('a', 1, 0, NOW, 3600), rule('b'), rule('c', 0, 1, NOW - 90000, 3600))
+    zego_http.expect('DescribeForbidStreamRules', data=rules)
     zego_http.expect('DelForbidStreamRule', {'RoomId': 'room1', 'StreamId': 'a'})
     zego_http.expect('DelForbidStreamRule', {'RoomId': 'room1', 'StreamId': 'c'})
     result, failed = run_module(zego_stream_rule, {'room_id': 'room1', 'stream_ids': ['a', 'b', 'c'], 'state': 'absent',
