@@ -87,11 +87,21 @@ ACTION_PACE = {
     'SetForbidStreamRule': Pace(10, write=True),
     'DelForbidStreamRule': Pace(10, write=True),
     'DescribeForbidStreamRules': Pace(10),
+    # room moderation (zego-api.md 3.4-3.6)
+    'CloseRoom': Pace(1, 1, write=True),
+    'KickoutUser': Pace(50, write=True),
+    'DescribeUserNum': Pace(10, 1),
+    'DescribeUsers': Pace(10),
+    'DescribeUserList': Pace(200, room_interval=1.0),
 }
 
-# Batch sizes ZEGO accepts: ForbidRTCStreams / ResumeRTCStreams 1-20 IDs, DescribeForbidStreamRules 1-10.
-BAN_BATCH_MAX = 20
-RULE_DESCRIBE_MAX = 10
+# ZEGO's documented batch limits: IDs per request
+KICKOUT_MAX_USERS = 5           # KickoutUser: more gives code 50011
+DESCRIBE_USERS_MAX = 10         # DescribeUsers: UserId[]
+DESCRIBE_USER_NUM_MAX_ROOMS = 10  # DescribeUserNum: RoomId[]
+USER_LIST_MAX_LIMIT = 200       # DescribeUserList: Limit
+BAN_BATCH_MAX = 20              # ForbidRTCStreams / ResumeRTCStreams: StreamId[]
+RULE_DESCRIBE_MAX = 10          # DescribeForbidStreamRules: StreamId[]
 RULE_MAX_DURATION = 86400       # SetForbidStreamRule EffectiveTime: 1 s to 24 h
 RULE_DEFAULT_DURATION = 21600
 
@@ -757,17 +767,14 @@ class ZegoClient(object):
         if not 1 <= len(ids) <= RULE_DESCRIBE_MAX:
             raise ValueError('describe_stream_rules takes 1 to %d stream IDs, got %d' % (RULE_DESCRIBE_MAX, len(ids)))
         reply = self.call('DescribeForbidStreamRules', [('RoomId', room_id), ('StreamId', ids)])
-        if reply.code != OK:
-            raise ZegoError(describe_code(reply.code, reply.message), code=reply.code, zego_message=reply.message,
-                            request_id=reply.request_id, action=reply.action, attempts=reply.attempts,
-                            retryable=False)
+        _raise_unless_ok(reply)
         data = reply.data if isinstance(reply.data, dict) else {}
         rules = dict((sid, None) for sid in ids)
         for item in data.get('ForbidStreamRuleList') or []:
             if not isinstance(item, dict) or _text(item.get('StreamId')) not in rules:
                 continue
-            audio, video = _int(item.get('DisableAudio')), _int(item.get('DisableVideo'))
-            created, effective = _int(item.get('CreateTime')), _int(item.get('EffectiveTime'))
+            audio, video = _int(item.get('DisableAudio')) or 0, _int(item.get('DisableVideo')) or 0
+            created, effective = _int(item.get('CreateTime')) or 0, _int(item.get('EffectiveTime')) or 0
             if not (audio or video or created or effective):
                 continue  # every field 0: no rule
             rules[_text(item['StreamId'])] = {
@@ -776,6 +783,78 @@ class ZegoClient(object):
                 'expires_at': rule_expires_at(created, effective),
             }
         return rules, reply
+    def close_room(self, room_id, custom_reason=None, room_close_callback=None):
+        """CloseRoom. Returns a Reply (0, or 5018/5024 and the other room-missing codes); raises ZegoError.
+
+        Paced to ZEGO's 1 request per second per AppID."""
+        callback = None if room_close_callback is None else ('true' if room_close_callback else 'false')
+        params = [('RoomId', room_id), ('CustomReason', custom_reason), ('RoomCloseCallback', callback)]
+        return self.call('CloseRoom', params)
+
+    def kickout_users(self, room_id, user_ids, custom_reason=None):
+        """KickoutUser for at most KICKOUT_MAX_USERS users of one room (sent as UserId[]). Returns a Reply."""
+        user_ids = list(user_ids)
+        if not 0 < len(user_ids) <= KICKOUT_MAX_USERS:
+            raise ValueError('KickoutUser takes 1 to %d users, got %d' % (KICKOUT_MAX_USERS, len(user_ids)))
+        return self.call('KickoutUser', [('RoomId', room_id), ('UserId', user_ids), ('CustomReason', custom_reason)])
+
+    def describe_users(self, room_id, user_ids):
+        """DescribeUsers for at most DESCRIBE_USERS_MAX users of one room.
+
+        Returns ``(statuses, reply)``: ``statuses`` maps each user ID ZEGO answered for to a dict
+        (``in_room``, ``login_time``, ``user_role``); a room that does not exist gives ``{}``. Other codes
+        raise ZegoError."""
+        user_ids = list(user_ids)
+        if not 0 < len(user_ids) <= DESCRIBE_USERS_MAX:
+            raise ValueError('DescribeUsers takes 1 to %d users, got %d' % (DESCRIBE_USERS_MAX, len(user_ids)))
+        reply = self.call('DescribeUsers', [('RoomId', room_id), ('UserId', user_ids)])
+        if reply.code in ROOM_MISSING_CODES:
+            return {}, reply
+        _raise_unless_ok(reply)
+        data = reply.data if isinstance(reply.data, dict) else {}
+        statuses = {}
+        for item in data.get('UserStatusList') or []:
+            if isinstance(item, dict) and item.get('UserId') is not None:
+                statuses[_text(item['UserId'])] = {
+                    'in_room': _int(item.get('Status')) == 1,
+                    'login_time': item.get('LoginTime'),
+                    'user_role': item.get('UserRole'),
+                }
+        return statuses, reply
+
+    def describe_user_num(self, room_ids):
+        """DescribeUserNum for at most DESCRIBE_USER_NUM_MAX_ROOMS rooms (sent as RoomId[]).
+
+        Returns ``(counts, reply)``: ``counts`` maps room ID to ``{user_count, admin_user_count}``; a room
+        that does not exist counts 0 (also when ZEGO leaves it out of the answer)."""
+        room_ids = list(room_ids)
+        if not 0 < len(room_ids) <= DESCRIBE_USER_NUM_MAX_ROOMS:
+            raise ValueError('DescribeUserNum takes 1 to %d rooms, got %d' % (DESCRIBE_USER_NUM_MAX_ROOMS, len(room_ids)))
+        reply = self.call('DescribeUserNum', [('RoomId', room_ids)])
+        _raise_unless_ok(reply)
+        data = reply.data if isinstance(reply.data, dict) else {}
+        counts = dict((r, {'user_count': 0, 'admin_user_count': 0}) for r in room_ids)
+        for item in data.get('UserCountList') or []:
+            if isinstance(item, dict) and _text(item.get('RoomId')) in counts:
+                counts[_text(item['RoomId'])] = {'user_count': _int(item.get('UserCount')) or 0,
+                                                 'admin_user_count': _int(item.get('AdminUserCount')) or 0}
+        return counts, reply
+
+    def describe_user_list(self, room_id, marker=None, limit=USER_LIST_MAX_LIMIT, mode=0):
+        """One page of DescribeUserList. Returns ``(users, next_marker, reply)``; ``next_marker`` is empty
+        on the last page. A room that does not exist has no users. Paced to 1 call per room per second."""
+        reply = self.call('DescribeUserList', [('RoomId', room_id), ('Mode', str(int(mode))),
+                                               ('Limit', str(int(limit))), ('Marker', marker or None)])
+        if reply.code in ROOM_MISSING_CODES:
+            return [], '', reply
+        _raise_unless_ok(reply)
+        data = reply.data if isinstance(reply.data, dict) else {}
+        users = []
+        for item in data.get('UserList') or []:
+            if isinstance(item, dict):
+                users.append({'user_id': _text(item.get('UserId')), 'user_name': _text(item.get('UserName')),
+                              'user_role': item.get('UserRole')})
+        return users, _text(data.get('Marker')) or '', reply
 
     def close(self):
         try:
@@ -810,14 +889,20 @@ def _text(value):
     return None if value is None else '%s' % (value,)
 
 
+_SEQUENCE_LOCK = threading.Lock()
+
+
 def _int(value):
     try:
-        return int(value or 0)
+        return int(value)
     except (TypeError, ValueError):
-        return 0
+        return None
 
 
-_SEQUENCE_LOCK = threading.Lock()
+def _raise_unless_ok(reply):
+    if reply.code != OK:
+        raise ZegoError(describe_code(reply.code, reply.message), code=reply.code, zego_message=reply.message,
+                        request_id=reply.request_id, action=reply.action, attempts=reply.attempts, retryable=False)
 
 
 def _describe_params(params):

@@ -207,6 +207,14 @@ stream:
       description: An earlier attempt got no answer and may have been the one that deleted the stream.
       type: bool
       sample: false
+    stopped_batch:
+      description:
+        - V(true) when this stream's failure stopped the batch (an error every further request would get, such as
+          rejected credentials, no permission, or an API that cannot be reached); the streams after it were not
+          attempted and report so in their message.
+      type: bool
+      sample: false
+      version_added: 1.1.0
     error:
       description: Why the stream failed; only when RV(stream.outcome=failed).
       type: dict
@@ -234,6 +242,7 @@ stream:
     request_id: "5885338326725063742"
     attempts: 1
     response_lost: false
+    stopped_batch: false
 streams:
   description: One outcome per distinct stream, in input order, each shaped like RV(stream).
   returned: when O(streams) is used
@@ -249,6 +258,7 @@ streams:
       request_id: "5885338326725063742"
       attempts: 1
       response_lost: false
+      stopped_batch: false
 summary:
   description: Counts over the distinct streams.
   returned: when O(streams) is used
@@ -289,9 +299,8 @@ from ansible_collections.zego.rtc.plugins.module_utils.base import (
     check_id,
     zego_argument_spec,
 )
-
 # Codes that say the request can never succeed for any stream: stop the batch instead of sending the rest.
-FATAL_CODES = frozenset([9] + list(range(100000000, 100000018)))
+from ansible_collections.zego.rtc.plugins.module_utils.batch import FATAL_CODES, NOT_ATTEMPTED
 
 
 class _Abort(object):
@@ -345,11 +354,11 @@ class ZegoStream(ZegoModule):
 
     # -- real run --------------------------------------------------------------------------------
     def delete_one(self, item, abort):
-        res = dict(item, outcome='failed', code=None, message=None, request_id=None, attempts=0, response_lost=False)
+        res = dict(item, outcome='failed', code=None, message=None, request_id=None, attempts=0, response_lost=False,
+                   stopped_batch=False)
         res.pop('user_name')
         if abort.error is not None:
-            res['message'] = 'not attempted: an earlier request failed with an error that affects every request (%s)' % (
-                abort.error['message'])
+            res['message'] = NOT_ATTEMPTED % abort.error['message']
             res.update(code=abort.error['code'], error=dict(abort.error, message=res['message'], request_id=None))
             return res
         try:
@@ -359,6 +368,7 @@ class ZegoStream(ZegoModule):
                        response_lost=exc.response_lost, error=exc.to_dict())
             if exc.unreachable:  # the API cannot be reached (or its certificate is not trusted): stop the batch
                 abort.error = exc.to_dict()
+                res['stopped_batch'] = True
             return res
         # An earlier lost answer only matters when this answer does not prove who deleted the stream:
         # after code 0, this request did it; after 138, the lost attempt probably did.
@@ -374,6 +384,7 @@ class ZegoStream(ZegoModule):
             res['message'] = err.message
             if reply.code in FATAL_CODES:
                 abort.error = err.to_dict()
+                res['stopped_batch'] = True
         return res
 
     def delete_all(self, items):
@@ -398,7 +409,7 @@ class ZegoStream(ZegoModule):
         results = []
         for item in items:
             present, request_id, exc = rooms[item['room_id']]
-            res = dict(item, code=None, request_id=request_id, attempts=0, response_lost=False)
+            res = dict(item, code=None, request_id=request_id, attempts=0, response_lost=False, stopped_batch=False)
             res.pop('user_name')
             if exc is not None:
                 res.update(outcome='failed', message='could not list the room: %s' % exc.message, error=exc.to_dict())

@@ -170,6 +170,13 @@ stream:
       description: An earlier attempt got no answer (harmless here; the request is repeated with a new Sequence).
       type: bool
       sample: false
+    stopped_batch:
+      description:
+        - V(true) when this stream ID's failure stopped the batch (an error every further request would get, such as
+          rejected credentials or an API that cannot be reached); the stream IDs after it were not attempted and
+          report so in their message.
+      type: bool
+      sample: false
     error:
       description: Why the stream ID failed; only when RV(stream.outcome=failed).
       type: dict
@@ -201,6 +208,7 @@ streams:
       request_id: "5885338326725063742"
       attempts: 1
       response_lost: false
+      stopped_batch: false
 requests:
   description: The requests sent, in order (in check mode, that would be sent).
   returned: always
@@ -263,8 +271,10 @@ from ansible_collections.zego.rtc.plugins.module_utils.base import (
 from ansible_collections.zego.rtc.plugins.module_utils.batch import (
     Abort,
     chunks,
-    distinct,
+    collect_ids,
+    failure_text,
     parallel_map,
+    summarize,
 )
 
 # A batch request that failed as a whole: send each of its IDs again on its own.
@@ -283,20 +293,20 @@ class ZegoStreamBan(ZegoModule):
         p = self.params
         if p['stream_ids'] is None:
             raw, where = [p['stream_id']], ['stream_id']
+            err = check_id('stream_id', p['stream_id'])
+            ids, duplicates, errors = ([], 0, [err]) if err else (raw, 0, [])
         else:
             raw = p['stream_ids']
             where = ['stream_ids[%d]' % i for i in range(len(raw))]
-        errors = []
-        prefix = required_prefix(p['app_id'])
-        for loc, value in zip(where, raw):
-            err = check_id('stream_id', value) if value is not None else '%s must not be empty' % loc
-            if err:
-                errors.append(err.replace('stream_id', loc, 1))
-            elif p['is_test'] and not value.startswith(prefix):
-                errors.append('%s %r must start with %r: ZEGO\'s test environment (is_test) only accepts stream IDs '
-                              'with this prefix for bans' % (loc, value, prefix))
+            ids, duplicates, errors = collect_ids('stream_id', raw, 'stream_ids')
+        if p['is_test']:
+            prefix = required_prefix(p['app_id'])
+            for loc, value in zip(where, raw):
+                if value is not None and check_id('stream_id', value) is None and not value.startswith(prefix):
+                    errors.append('%s %r must start with %r: ZEGO\'s test environment (is_test) only accepts stream '
+                                  'IDs with this prefix for bans' % (loc, value, prefix))
         self.validate(errors)
-        return distinct(raw)
+        return ids, duplicates
 
     @property
     def banned(self):
@@ -310,33 +320,33 @@ class ZegoStreamBan(ZegoModule):
         return 'banned' if self.banned else 'resumed'
 
     # -- real run --------------------------------------------------------------------------------
-    def _failed(self, ids, action, exc_dict, attempts=0, response_lost=False, message=None):
-        return [dict(stream_id=sid, outcome='failed', action=action, code=exc_dict['code'],
-                     message=message or exc_dict['message'], request_id=exc_dict['request_id'], attempts=attempts,
-                     response_lost=response_lost, error=dict(exc_dict, message=message or exc_dict['message']))
+    @staticmethod
+    def _failed(ids, action, error, attempts=0, response_lost=False, stopped_batch=False):
+        return [dict(stream_id=sid, outcome='failed', action=action, code=error['code'], message=error['message'],
+                     request_id=error['request_id'], attempts=attempts, response_lost=response_lost,
+                     stopped_batch=stopped_batch, error=dict(error))
                 for sid in ids]
 
     def send(self, ids, abort, log, single_fallback=True):
         """One request for ``ids``; returns their results (a failed batch is retried one ID at a time)."""
         action = self.action_for(ids)
         if abort.error is not None:
-            msg = 'not attempted: an earlier request failed with an error that affects every request (%s)' % (
-                abort.error['message'])
-            return self._failed(ids, action, dict(abort.error, request_id=None), message=msg)
+            return self._failed(ids, action, abort.not_attempted())
         try:
             reply = self.client.ban_streams(ids, banned=self.banned)
         except ZegoError as exc:
             log.append(dict(action=action, stream_ids=list(ids), code=exc.code))
-            abort.note(exc.to_dict(), exc.code, exc.unreachable)
-            return self._failed(ids, action, exc.to_dict(), exc.attempts, exc.response_lost)
+            stopped = abort.note(exc.to_dict(), exc)
+            return self._failed(ids, action, exc.to_dict(), exc.attempts, exc.response_lost, stopped)
         log.append(dict(action=action, stream_ids=list(ids), code=reply.code))
         if reply.code == OK:
             return [dict(stream_id=sid, outcome=self.outcome(), action=action, code=reply.code, message=reply.message,
-                         request_id=reply.request_id, attempts=reply.attempts, response_lost=reply.response_lost)
+                         request_id=reply.request_id, attempts=reply.attempts, response_lost=reply.response_lost,
+                         stopped_batch=False)
                     for sid in ids]
         err = ZegoError(describe_code(reply.code, reply.message), code=reply.code, request_id=reply.request_id,
                         action=action).to_dict()
-        abort.note(err, reply.code)
+        stopped = abort.note(err, reply.code)
         if len(ids) > 1 and single_fallback and reply.code in BATCH_FAILED_CODES and abort.error is None:
             results = []
             for sid in ids:
@@ -344,7 +354,7 @@ class ZegoStreamBan(ZegoModule):
                 res['attempts'] += reply.attempts
                 results.append(res)
             return results
-        return self._failed(ids, action, err, reply.attempts, reply.response_lost)
+        return self._failed(ids, action, err, reply.attempts, reply.response_lost, stopped)
 
     def send_all(self, ids):
         abort = Abort()
@@ -371,7 +381,7 @@ class ZegoStreamBan(ZegoModule):
                 results.append(dict(stream_id=sid, outcome=self.outcome(), action=action, code=None,
                                     message='check mode: would send %s with %d stream ID%s' % (
                                         action, len(chunk), '' if len(chunk) == 1 else 's'),
-                                    request_id=None, attempts=0, response_lost=False))
+                                    request_id=None, attempts=0, response_lost=False, stopped_batch=False))
         return results, log
 
     # -- the run ---------------------------------------------------------------------------------
@@ -383,10 +393,7 @@ class ZegoStreamBan(ZegoModule):
             results, log = self.predict_all(ids)
         else:
             results, log = self.send_all(ids)
-        summary = {'total': len(results), 'banned': 0, 'resumed': 0, 'failed': 0, 'duplicates': duplicates,
-                   'requests': len(log)}
-        for res in results:
-            summary[res['outcome']] += 1
+        summary = summarize(results, ('banned', 'resumed', 'failed'), duplicates=duplicates, requests=len(log))
         self.result['changed'] = summary['banned'] + summary['resumed'] > 0
         self.result['summary'] = summary
         self.result['requests'] = log
@@ -398,9 +405,7 @@ class ZegoStreamBan(ZegoModule):
         if failed and self.params['stream_ids'] is None:
             self.fail('%s: %s' % (failed[0]['stream_id'], failed[0]['message']))
         if failed:
-            shown = '; '.join('%s: %s' % (r['stream_id'], r['message']) for r in failed[:5])
-            more = ' (and %d more)' % (len(failed) - 5) if len(failed) > 5 else ''
-            self.fail('%d of %d stream IDs failed: %s%s' % (len(failed), len(results), shown, more))
+            self.fail(failure_text(failed, len(results), 'stream IDs', lambda r: r['stream_id']))
         self.exit()
 
 

@@ -192,6 +192,12 @@ stream:
       description: Set or Del requests sent for this stream ID (0 in check mode or when nothing was to do).
       type: int
       sample: 1
+    stopped_batch:
+      description:
+        - V(true) when this stream ID's failure stopped the batch (an error every further request would get, such as
+          no permission or rejected credentials); the stream IDs after it were not attempted and say so.
+      type: bool
+      sample: false
     error:
       description: Why the stream ID failed; only when RV(stream.outcome=failed).
       type: dict
@@ -223,6 +229,7 @@ streams:
       message: success
       request_id: "5885338326725063742"
       attempts: 1
+      stopped_batch: false
 summary:
   description: Counts over the distinct stream IDs.
   returned: always
@@ -272,8 +279,10 @@ from ansible_collections.zego.rtc.plugins.module_utils.base import (
 from ansible_collections.zego.rtc.plugins.module_utils.batch import (
     Abort,
     chunks,
-    distinct,
+    collect_ids,
+    failure_text,
     parallel_map,
+    summarize,
 )
 
 RULE_MISSING = 50124
@@ -292,19 +301,14 @@ class ZegoStreamRule(ZegoModule):
     def collect(self):
         """Validate every input and return the distinct stream IDs, before any API call."""
         p = self.params
+        errors = [e for e in [check_id('room_id', p['room_id'])] if e]
         if p['stream_ids'] is None:
-            raw, where = [p['stream_id']], ['stream_id']
+            err = check_id('stream_id', p['stream_id'])
+            ids, duplicates = ([], 0) if err else ([p['stream_id']], 0)
+            errors += [err] if err else []
         else:
-            raw = p['stream_ids']
-            where = ['stream_ids[%d]' % i for i in range(len(raw))]
-        errors = []
-        err = check_id('room_id', p['room_id']) if p['room_id'] is not None else 'room_id is required'
-        if err:
-            errors.append(err)
-        for loc, value in zip(where, raw):
-            err = check_id('stream_id', value) if value is not None else '%s must not be empty' % loc
-            if err:
-                errors.append(err.replace('stream_id', loc, 1))
+            ids, duplicates, bad = collect_ids('stream_id', p['stream_ids'], 'stream_ids')
+            errors += bad
         if p['state'] == 'present':
             if not (p['disable_audio'] or p['disable_video']):
                 errors.append('disable_audio and disable_video are both false: a rule must mute the audio, the '
@@ -312,7 +316,7 @@ class ZegoStreamRule(ZegoModule):
             if not 1 <= p['duration'] <= RULE_MAX_DURATION:
                 errors.append('duration must be from 1 to %d seconds (24 hours), got %s' % (RULE_MAX_DURATION, p['duration']))
         self.validate(errors)
-        return distinct(raw)
+        return ids, duplicates
 
     # -- reading ---------------------------------------------------------------------------------
     def read_rules(self, ids, abort):
@@ -321,10 +325,8 @@ class ZegoStreamRule(ZegoModule):
         found = {}
         for chunk in chunks(ids, RULE_DESCRIBE_MAX):
             if abort.error is not None:
-                msg = 'not attempted: an earlier request failed with an error that affects every request (%s)' % (
-                    abort.error['message'])
                 for sid in chunk:
-                    found[sid] = (None, dict(abort.error, message=msg, request_id=None))
+                    found[sid] = (None, abort.not_attempted())
                 continue
             try:
                 rules, dummy = self.client.describe_stream_rules(self.params['room_id'], chunk)
@@ -332,9 +334,10 @@ class ZegoStreamRule(ZegoModule):
                 err = exc.to_dict()
                 if exc.code == NO_PERMISSION:
                     err['message'] = _error_message(exc.code, exc.zego_message)
-                abort.note(err, exc.code, exc.unreachable)
+                stopped = abort.note(err, exc)
                 for sid in chunk:
-                    found[sid] = (None, dict(err, message='could not read the rules: %s' % err['message']))
+                    found[sid] = (None, dict(err, message='could not read the rules: %s' % err['message'],
+                                             stopped_batch=stopped and sid == chunk[0]))
                 continue
             for sid in chunk:
                 rule = rules.get(sid)
@@ -358,10 +361,8 @@ class ZegoStreamRule(ZegoModule):
         p = self.params
         action = 'SetForbidStreamRule' if res['outcome'] == 'set' else 'DelForbidStreamRule'
         if abort.error is not None:
-            msg = 'not attempted: an earlier request failed with an error that affects every request (%s)' % (
-                abort.error['message'])
-            res.update(outcome='failed', code=abort.error['code'], message=msg,
-                       error=dict(abort.error, message=msg, request_id=None))
+            err = abort.not_attempted()
+            res.update(outcome='failed', code=err['code'], message=err['message'], error=err)
             return res
         try:
             if res['outcome'] == 'set':
@@ -370,7 +371,7 @@ class ZegoStreamRule(ZegoModule):
             else:
                 reply = self.client.delete_stream_rule(p['room_id'], res['stream_id'])
         except ZegoError as exc:
-            abort.note(exc.to_dict(), exc.code, exc.unreachable)
+            res['stopped_batch'] = abort.note(exc.to_dict(), exc)
             res.update(outcome='failed', code=exc.code, message=exc.message, request_id=exc.request_id,
                        attempts=exc.attempts, error=exc.to_dict())
             return res
@@ -382,7 +383,7 @@ class ZegoStreamRule(ZegoModule):
             return res
         err = ZegoError(_error_message(reply.code, reply.message), code=reply.code, request_id=reply.request_id,
                         action=action).to_dict()
-        abort.note(err, reply.code)
+        res['stopped_batch'] = abort.note(err, reply.code)
         res.update(outcome='failed', message=err['message'], error=err)
         return res
 
@@ -396,10 +397,11 @@ class ZegoStreamRule(ZegoModule):
         for sid in ids:
             rule, err = found[sid]
             res = dict(room_id=p['room_id'], stream_id=sid, before=rule, code=None, message=None, request_id=None,
-                       attempts=0)
+                       attempts=0, stopped_batch=False)
             if err is not None:
+                err = dict(err)
                 res.update(outcome='failed', code=err['code'], message=err['message'], request_id=err['request_id'],
-                           error=err)
+                           stopped_batch=err.pop('stopped_batch', False), error=err)
             else:
                 res['outcome'] = self.plan(sid, rule)
                 res['message'] = {
@@ -412,10 +414,7 @@ class ZegoStreamRule(ZegoModule):
         todo = [r for r in results if r['outcome'] in ('set', 'deleted')]
         if todo and not self.module.check_mode:
             parallel_map(lambda r: self.write(r, abort), todo, p['concurrency'])
-        summary = {'total': len(results), 'set': 0, 'unchanged': 0, 'deleted': 0, 'already_absent': 0, 'failed': 0,
-                   'duplicates': duplicates}
-        for res in results:
-            summary[res['outcome']] += 1
+        summary = summarize(results, ('set', 'unchanged', 'deleted', 'already_absent', 'failed'), duplicates=duplicates)
         self.result['changed'] = summary['set'] + summary['deleted'] > 0
         self.result['summary'] = summary
         if self.module._diff:
@@ -428,9 +427,7 @@ class ZegoStreamRule(ZegoModule):
         if failed and p['stream_ids'] is None:
             self.fail('%s/%s: %s' % (p['room_id'], failed[0]['stream_id'], failed[0]['message']))
         if failed:
-            shown = '; '.join('%s: %s' % (r['stream_id'], r['message']) for r in failed[:5])
-            more = ' (and %d more)' % (len(failed) - 5) if len(failed) > 5 else ''
-            self.fail('%d of %d stream IDs of room %s failed: %s%s' % (len(failed), len(results), p['room_id'], shown, more))
+            self.fail(failure_text(failed, len(results), 'stream IDs of room %s' % p['room_id'], lambda r: r['stream_id']))
         self.exit()
 
     def diff(self, results):

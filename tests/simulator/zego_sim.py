@@ -65,6 +65,12 @@ ACTION_SPECS = {
     "SetForbidStreamRule": {"app": 10, "test": 10, "code": 206, "handler": "_rule_set_locked"},
     "DescribeForbidStreamRules": {"app": 10, "test": 10, "code": 206, "handler": "_rule_describe_locked"},
     "DelForbidStreamRule": {"app": 10, "test": 10, "code": 206, "handler": "_rule_del_locked"},
+    # room moderation (users in rooms)
+    "CloseRoom": {"app": 1, "test": 1, "code": 206, "handler": "_close_room_locked"},
+    "KickoutUser": {"app": 50, "test": 50, "code": 206, "handler": "_kickout_locked"},
+    "DescribeUserNum": {"app": 10, "test": 1, "code": 206, "handler": "_user_num_locked"},
+    "DescribeUsers": {"app": 10, "test": 10, "code": 206, "handler": "_describe_users_locked"},
+    "DescribeUserList": {"app": 200, "test": 200, "room_interval": 1.0, "code": 207, "handler": "_user_list_locked"},
 }
 
 # Media-service answers (zego-api.md section 9.1). ZEGO does not document what a stale Sequence gets;
@@ -83,6 +89,12 @@ RULE_DEFAULT_DURATION = 21600
 MAX_ACTIVE_RULES = 1000     # simulator choice: ZEGO documents code 50123 but not its threshold
 RULE_TIME_MODES = ("duration", "timestamp")
 _STREAM_ID_RE = re.compile(r"^[A-Za-z0-9_-]+$")
+
+# ZEGO's documented batch limits
+KICKOUT_MAX_USERS = 5
+DESCRIBE_USERS_MAX = 10
+USER_NUM_MAX_ROOMS = 10
+USER_LIST_MAX = 200
 ACTIONS = tuple(ACTION_SPECS)
 
 FAULT_KINDS = (
@@ -99,6 +111,7 @@ MAX_LEN = {
     "StreamId": 256,
     "StreamTitle": 127,
     "ExtraInfo": 1024,
+    "CustomReason": 256,
 }
 
 MESSAGES = {
@@ -121,7 +134,10 @@ MESSAGES = {
     206: "App request QPS too high, rate limited",
     207: "Room request QPS too high, rate limited",
     1012: "Multiple users operating on the same stream",
+    105: "User does not exist",
+    5018: "Room destroyed or does not exist",
     5024: "Room does not exist",
+    50011: "User list too long",
     50001: "Room does not exist",
     100000001: "AppId field format error",
     100000002: "Timestamp field empty",
@@ -268,11 +284,20 @@ def _is_loopback(host):
 
 
 class _Room:
-    __slots__ = ("streams", "next_number")
+    __slots__ = ("streams", "next_number", "users")
 
     def __init__(self):
         self.streams = collections.OrderedDict()
         self.next_number = 1
+        # user_id -> {user_id, user_name, user_role, login_time, admin}; a room with users is open
+        self.users = collections.OrderedDict()
+
+
+def _room_parts(value):
+    """A seeded room is a list of streams, or {"streams": [...], "users": [...]}."""
+    if isinstance(value, dict):
+        return value.get("streams"), value.get("users")
+    return value, None
 
 
 class _Server(ThreadingHTTPServer):
@@ -582,9 +607,15 @@ class Simulator:
     def _check_rooms(rooms):
         if not isinstance(rooms, dict):
             raise SimulatorError("rooms must be an object mapping room id to a list of streams")
-        for room_id, streams in rooms.items():
+        for room_id, value in rooms.items():
             if not isinstance(room_id, str) or not room_id:
                 raise SimulatorError("room ids must be non-empty strings")
+            if isinstance(value, dict):
+                unknown = set(value) - set(("streams", "users"))
+                if unknown:
+                    raise SimulatorError("room %r: unknown keys %s (allowed: streams, users)" % (room_id, ", ".join(sorted(unknown))))
+            streams, users = _room_parts(value)
+            Simulator._check_users(room_id, users)
             if streams is None:
                 continue
             if not isinstance(streams, list):
@@ -599,12 +630,50 @@ class Simulator:
                     if item.get(key) is not None and not isinstance(item[key], int):
                         raise SimulatorError("room %r: %s must be an integer" % (room_id, key))
 
+    @staticmethod
+    def _check_users(room_id, users):
+        if users is None:
+            return
+        if not isinstance(users, list):
+            raise SimulatorError("room %r: users must be a list" % room_id)
+        for item in users:
+            if isinstance(item, str):
+                item = {"user_id": item}
+            if not isinstance(item, dict) or not isinstance(item.get("user_id"), str) or not item["user_id"]:
+                raise SimulatorError("room %r: every user needs a non-empty string user_id" % room_id)
+            unknown = set(item) - set(("user_id", "user_name", "user_role", "login_time", "admin"))
+            if unknown:
+                raise SimulatorError("room %r: unknown user keys %s" % (room_id, ", ".join(sorted(unknown))))
+            if item.get("user_name") is not None and not isinstance(item["user_name"], str):
+                raise SimulatorError("room %r: user_name must be a string" % room_id)
+            for key in ("user_role", "login_time"):
+                if item.get(key) is not None and (not isinstance(item[key], int) or isinstance(item[key], bool)):
+                    raise SimulatorError("room %r: %s must be an integer" % (room_id, key))
+            if item.get("admin") is not None and not isinstance(item["admin"], bool):
+                raise SimulatorError("room %r: admin must be true or false" % room_id)
+
+    def _merge_users_locked(self, room, users):
+        now_ms = int(time.time() * 1000)
+        for item in users or ():
+            if isinstance(item, str):
+                item = {"user_id": item}
+            old = room.users.get(item["user_id"]) or {}
+            room.users[item["user_id"]] = {
+                "user_id": item["user_id"],
+                "user_name": item.get("user_name") or old.get("user_name") or "",
+                "user_role": item.get("user_role") or old.get("user_role") or 1,
+                "login_time": item.get("login_time") or old.get("login_time") or now_ms + len(room.users),
+                "admin": bool(item.get("admin", old.get("admin", False))),
+            }
+
     def _merge_locked(self, rooms):
         now_ms = int(time.time() * 1000)
-        for room_id, streams in rooms.items():
+        for room_id, value in rooms.items():
+            streams, users = _room_parts(value)
             room = self._rooms.get(room_id)
             if room is None:
                 room = self._rooms[room_id] = _Room()
+            self._merge_users_locked(room, users)
             for item in streams or ():
                 sid = item["stream_id"]
                 old = room.streams.get(sid)
@@ -634,8 +703,43 @@ class Simulator:
             self._merge_locked(rooms)
 
     def state(self):
+        """``{"rooms": {room: [streams]}}``, plus ``"users": {room: [users]}`` for the rooms that have users."""
         with self._lock:
-            return {"rooms": dict((rid, [dict(s) for s in room.streams.values()]) for rid, room in self._rooms.items())}
+            out = {"rooms": dict((rid, [dict(s) for s in room.streams.values()]) for rid, room in self._rooms.items())}
+            users = self._users_locked()
+            if users:
+                out["users"] = users
+            return out
+
+    def _users_locked(self):
+        return dict((rid, [dict(u) for u in room.users.values()]) for rid, room in self._rooms.items() if room.users)
+
+    def users(self, room_id=None):
+        """The users of every room that has some (or of ``room_id``: a list, empty if none)."""
+        with self._lock:
+            if room_id is None:
+                return self._users_locked()
+            room = self._rooms.get(room_id)
+            return [dict(u) for u in room.users.values()] if room else []
+
+    def add_users(self, room_id, users):
+        """Log users into a room (created if needed); a user already there is updated."""
+        if not isinstance(room_id, str) or not room_id:
+            raise SimulatorError("room_id must be a non-empty string")
+        self._check_users(room_id, users)
+        with self._lock:
+            room = self._rooms.get(room_id)
+            if room is None:
+                room = self._rooms[room_id] = _Room()
+            self._merge_users_locked(room, users)
+
+    def remove_users(self, room_id, user_ids):
+        """Log users out of a room (as if they left); returns how many were there."""
+        with self._lock:
+            room = self._rooms.get(room_id)
+            if room is None:
+                return 0
+            return len([room.users.pop(u) for u in list(user_ids or []) if u in room.users])
 
     def reset(self, rooms=None):
         """Clear rooms, log, queued faults, rate windows and stats; re-seed the random
@@ -741,6 +845,9 @@ class Simulator:
         arrays = dict((k[:-2], v) for k, v in params.items() if k.endswith("[]"))
         if arrays:
             entry["arrays"] = arrays
+        for name, key in (("CustomReason", "custom_reason"), ("RoomCloseCallback", "room_close_callback")):
+            if params.get(name) is not None:
+                entry[key] = params[name]
         self._log.append(entry)
         st = self._stats
         st["requests"] += 1
@@ -1045,6 +1152,103 @@ class Simulator:
                 key = (rule["room_id"], rule["stream_id"])
                 self._rules.pop(key, None)
                 self._rules[key] = rule
+    @staticmethod
+    def _too_long(params, names):
+        for name in names:
+            value = params.get(name)
+            if isinstance(value, str) and _blen(value) > MAX_LEN[name]:
+                return True
+        return False
+
+    def _open_room(self, room_id):
+        """The room if it exists for ZEGO: it has users (an empty room is destroyed)."""
+        room = self._rooms.get(room_id)
+        return room if room is not None and room.users else None
+
+    def _close_room_locked(self, _action, params):
+        room_id = params.get("RoomId", "")
+        if not isinstance(room_id, str) or not room_id:
+            return 2, None
+        callback = params.get("RoomCloseCallback")
+        if callback is not None and callback.lower() not in ("true", "false"):
+            return 2, None
+        if self._too_long(params, ("RoomId", "CustomReason")):
+            return 3, None
+        if self._open_room(room_id) is None:
+            return 5018, None
+        del self._rooms[room_id]
+        return 0, None
+
+    def _kickout_locked(self, _action, params):
+        room_id = params.get("RoomId", "")
+        user_ids = params.get("UserId[]") or []
+        if not isinstance(room_id, str) or not room_id or not user_ids or any(not u for u in user_ids):
+            return 2, None
+        if len(user_ids) > KICKOUT_MAX_USERS:
+            return 50011, None
+        if self._too_long(params, ("RoomId", "CustomReason")) or any(_blen(u) > MAX_LEN["UserId"] for u in user_ids):
+            return 3, None
+        room = self._open_room(room_id)
+        if room is None:
+            return 50001, None
+        for user_id in user_ids:
+            if room.users.pop(user_id, None) is not None:
+                # a kicked user's streams end with them
+                for sid in [sid for sid, s in room.streams.items() if s["user_id"] == user_id]:
+                    del room.streams[sid]
+        return 0, None
+
+    def _describe_users_locked(self, _action, params):
+        room_id = params.get("RoomId", "")
+        user_ids = params.get("UserId[]") or []
+        if not isinstance(room_id, str) or not room_id or not user_ids or len(user_ids) > DESCRIBE_USERS_MAX:
+            return 2, None
+        if self._too_long(params, ("RoomId",)) or any(_blen(u) > MAX_LEN["UserId"] for u in user_ids):
+            return 3, None
+        room = self._open_room(room_id)
+        if room is None:
+            return 50001, None
+        items = []
+        for user_id in user_ids:
+            user = room.users.get(user_id)
+            items.append({"UserId": user_id, "Status": 1 if user else 0,
+                          "LoginTime": user["login_time"] if user else 0, "UserRole": user["user_role"] if user else 0})
+        return 0, {"UserStatusList": items}
+
+    def _user_num_locked(self, _action, params):
+        room_ids = params.get("RoomId[]") or []
+        if not room_ids or len(room_ids) > USER_NUM_MAX_ROOMS or any(not r for r in room_ids):
+            return 2, None
+        if any(_blen(r) > MAX_LEN["RoomId"] for r in room_ids):
+            return 3, None
+        items = []
+        for room_id in room_ids:
+            room = self._rooms.get(room_id)
+            users = list(room.users.values()) if room else []
+            items.append({"RoomId": room_id, "UserCount": len(users),
+                          "AdminUserCount": len([u for u in users if u["admin"]])})
+        return 0, {"UserCountList": items}
+
+    def _user_list_locked(self, _action, params):
+        room_id = params.get("RoomId", "")
+        if not isinstance(room_id, str) or not room_id:
+            return 2, None
+        if self._too_long(params, ("RoomId",)):
+            return 3, None
+        mode, limit, marker = params.get("Mode", "0"), params.get("Limit", "0"), params.get("Marker", "")
+        if mode not in ("0", "1") or not _UINT_RE.match(limit or "0") or int(limit or 0) > USER_LIST_MAX:
+            return 2, None
+        limit = int(limit or 0) or USER_LIST_MAX
+        # the marker is opaque to callers: here "m" and the offset of the next page
+        if marker and not re.match(r"^m[0-9]+$", marker):
+            return 2, None
+        offset = int(marker[1:]) if marker else 0
+        room = self._rooms.get(room_id)
+        users = sorted(room.users.values(), key=lambda u: u["login_time"], reverse=mode == "1") if room else []
+        page = users[offset:offset + limit]
+        following = "m%d" % (offset + limit) if offset + limit < len(users) else ""
+        return 0, {"Marker": following, "UserList": [
+            {"UserId": u["user_id"], "UserName": u["user_name"], "UserRole": u["user_role"]} for u in page]}
 
     def handle_api(self, handler, query):
         """Answer one API request on ``handler`` (a _Handler)."""
@@ -1120,6 +1324,7 @@ class Simulator:
             "/_sim/bans": self._admin_bans,
             "/_sim/rules": self._admin_rules,
             "/_sim/publish": self._admin_publish,
+            "/_sim/users": self._admin_users,
         }
         func = handlers.get(route)
         if func is None:
@@ -1236,6 +1441,20 @@ class Simulator:
             raise SimulatorError('body must be {"room_id": ..., "stream_id": ..., "user_id": ...}')
         code = self.publish(payload.get("room_id"), payload.get("stream_id"), payload.get("user_id") or "publisher")
         return 200, {"code": code, "message": _message(code)}
+
+    def _admin_users(self, method, query, payload):
+        if method == "GET":
+            room = query.get("room_id", [None])[0]
+            return 200, {"users": self.users(room)}
+        if not isinstance(payload, dict) or not isinstance(payload.get("room_id"), str):
+            raise SimulatorError('body must be {"room_id": ..., "users": [...]} (POST) or {"room_id": ..., "user_ids": [...]} (DELETE)')
+        if method == "POST":
+            self.add_users(payload["room_id"], payload.get("users") or [])
+            return 200, {"users": self.users(payload["room_id"])}
+        if method == "DELETE":
+            removed = self.remove_users(payload["room_id"], payload.get("user_ids") or [])
+            return 200, {"removed": removed, "users": self.users(payload["room_id"])}
+        return 405, {"error": "use GET, POST or DELETE"}
 
     def _admin_health(self, method, _query, _payload):
         if method != "GET":

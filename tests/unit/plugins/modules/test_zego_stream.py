@@ -213,3 +213,21 @@ def test_bulk_goes_on_after_one_stream_times_out(zego_http, run_module):
         {'room_id': 'r1', 'stream_id': 'a'}, {'room_id': 'r1', 'stream_id': 'b'}]})
     assert failed and result['summary']['deleted'] == 1 and result['summary']['failed'] == 1
     assert result['streams'][0]['response_lost'] is True
+
+
+def test_stopped_batch_marks_the_stream_whose_failure_stopped_the_batch(zego_http, run_module):
+    zego_http.expect('DeleteStream', code=0)
+    zego_http.expect('DeleteStream', code=9)
+    result, failed = run_module(zego_stream, {'concurrency': 1, 'streams': [
+        {'room_id': 'r1', 'stream_id': 'a'}, {'room_id': 'r1', 'stream_id': 'b'}, {'room_id': 'r1', 'stream_id': 'c'}]})
+    assert failed
+    assert [s['stopped_batch'] for s in result['streams']] == [False, True, False]
+    assert result['streams'][2]['message'].startswith('not attempted')
+
+
+def test_a_failure_that_concerns_one_stream_does_not_stop_the_batch(zego_http, run_module):
+    zego_http.expect('DeleteStream', code=2).expect('DeleteStream', code=0)
+    result, failed = run_module(zego_stream, {'concurrency': 1, 'streams': [
+        {'room_id': 'r1', 'stream_id': 'a'}, {'room_id': 'r1', 'stream_id': 'b'}]})
+    assert failed and [s['stopped_batch'] for s in result['streams']] == [False, False]
+    assert result['streams'][1]['outcome'] == 'deleted'

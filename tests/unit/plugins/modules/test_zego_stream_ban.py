@@ -25,7 +25,7 @@ def test_one_stream_id_is_banned_with_the_single_action(zego_http, run_module):
     assert not failed and result['changed']
     assert result['stream'] == {'stream_id': 's1', 'outcome': 'banned', 'action': 'ForbidRTCStream', 'code': 0,
                                 'message': 'success', 'request_id': result['stream']['request_id'], 'attempts': 1,
-                                'response_lost': False}
+                                'response_lost': False, 'stopped_batch': False}
     assert result['summary'] == {'total': 1, 'banned': 1, 'resumed': 0, 'failed': 0, 'duplicates': 0, 'requests': 1}
     assert result['requests'] == [{'action': 'ForbidRTCStream', 'stream_ids': ['s1'], 'code': 0}]
     assert sequences(zego_http)[0] > 1600000000000  # milliseconds since the epoch
@@ -131,6 +131,7 @@ def test_an_error_every_request_would_get_stops_the_batch(zego_http, run_module)
     assert failed and not result['changed'] and len(zego_http.seen) == 1
     assert result['summary']['failed'] == 30
     assert 'not attempted' in result['streams'][25]['message']
+    assert [s['stopped_batch'] for s in result['streams']] == [True] * 20 + [False] * 10
     assert 'server_secret' in result['msg'] and zego_http.secret not in str(result)
 
 

@@ -125,6 +125,7 @@ def test_feature_not_enabled_says_so_and_stops(zego_http, run_module):
     assert failed and len(zego_http.seen) == 1
     assert 'ZEGO support' in result['msg'] and result['summary']['failed'] == 15
     assert 'not attempted' in result['streams'][12]['message']
+    assert [s['stopped_batch'] for s in result['streams']] == [True] + [False] * 14
 
 
 def test_too_many_rules_fails_that_stream(zego_http, run_module):
