@@ -783,6 +783,7 @@ class ZegoClient(object):
                 'expires_at': rule_expires_at(created, effective),
             }
         return rules, reply
+
     def close_room(self, room_id, custom_reason=None, room_close_callback=None):
         """CloseRoom. Returns a Reply (0, or 5018/5024 and the other room-missing codes); raises ZegoError.
 

@@ -1152,6 +1152,7 @@ class Simulator:
                 key = (rule["room_id"], rule["stream_id"])
                 self._rules.pop(key, None)
                 self._rules[key] = rule
+
     @staticmethod
     def _too_long(params, names):
         for name in names:
