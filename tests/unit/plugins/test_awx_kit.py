@@ -81,6 +81,7 @@ def test_credential_type_inputs():
 @pytest.mark.parametrize('survey,playbook', [
     ('survey_delete_streams.json', 'delete_streams.yml'),
     ('survey_purge_rooms.json', 'purge_rooms.yml'),
+    ('survey_ban_streams.json', 'ban_streams.yml'),
 ])
 def test_surveys_set_variables_the_playbooks_read(survey, playbook):
     with open(os.path.join(AWX, survey)) as f:
