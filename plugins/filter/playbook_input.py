@@ -85,8 +85,8 @@ def _list_items(kind, value, errors):
             continue
         unknown = sorted(set(item) - set(kind['fields']))
         if unknown:
-            errors.append('%s has unsupported keys: %s (allowed: %s)' % (loc, ', '.join('%s' % k for k in unknown),
-                                                                        ', '.join(kind['fields'])))
+            allowed = ', '.join(kind['fields'])
+            errors.append('%s has unsupported keys: %s (allowed: %s)' % (loc, ', '.join('%s' % k for k in unknown), allowed))
         entry = {}
         for n, field in enumerate(kind['fields']):
             value = _text(item.get(field))

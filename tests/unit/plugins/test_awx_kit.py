@@ -82,6 +82,8 @@ def test_credential_type_inputs():
     ('survey_delete_streams.json', 'delete_streams.yml'),
     ('survey_purge_rooms.json', 'purge_rooms.yml'),
     ('survey_ban_streams.json', 'ban_streams.yml'),
+    ('survey_close_rooms.json', 'close_rooms.yml'),
+    ('survey_kick_users.json', 'kick_users.yml'),
 ])
 def test_surveys_set_variables_the_playbooks_read(survey, playbook):
     with open(os.path.join(AWX, survey)) as f:

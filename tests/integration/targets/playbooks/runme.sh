@@ -78,3 +78,56 @@ expect_fail "rooms\[1\]" "$COLL/playbooks/purge_rooms.yml" -e '{"room_ids": "p1,
 expect_fail "keep_regex" "$COLL/playbooks/purge_rooms.yml" -e '{"room_ids": "p1", "keep_regex": "(["}'
 check test "$(simq requests)" = 0
 check test "$(simq streams d1)" = "s3"
+
+# kick_users.yml: survey-style text; --check asks who is there and kicks nobody; the real run kicks only
+# those in the room; the rerun sends no KickoutUser
+simq add-users '{"k1": ["a", "b", "c", "host"], "c1": ["x"], "c2": ["y", "z"]}'
+simq clear-log
+check play zego.rtc.kick_users --check -e '{"room_id": "k1", "user_ids": "a\nb, nobody"}'
+check grep -q '"k1/a",' "$OUT/last.log"
+check test "$(simq users k1)" = "a b c host"
+check test "$(simq count KickoutUser)" = 0
+check play zego.rtc.kick_users -e '{"room_id": "k1", "user_ids": "a\nb, nobody", "custom_reason": "spam", "report_path": "'"$OUT"'/kick.json"}'
+check test "$(recap_changed)" -gt 0
+check test "$(simq users k1)" = "c host"
+check "$ZEGO_SIM_PY" -c 'import json, sys; r = json.load(open(sys.argv[1])); s = r["summary"]
+assert (s["kicked"], s["already_absent"], s["failed"]) == (2, 1, 0), s
+assert [u["outcome"] for u in r["users"]] == ["kicked", "kicked", "already_absent"], r["users"]
+assert r["check_mode"] is False and all(u["time"] for u in r["users"])' "$OUT/kick.json"
+check play "$COLL/playbooks/kick_users.yml" -e '{"users": [{"room_id": "k1", "user_id": "a"}, {"room_id": "k1", "user_id": "b"}]}'
+check test "$(recap_changed)" = 0
+check test "$(simq count KickoutUser)" = 1
+
+# close_rooms.yml: --check counts the users and closes nothing; the real run closes the rooms with users;
+# the rerun changes nothing
+check play zego.rtc.close_rooms --check -e '{"room_ids": "c1, c2\nnowhere"}'
+check grep -q '"would_close": \[' "$OUT/last.log"
+check test "$(simq count CloseRoom)" = 0
+check test "$(simq users c2)" = "y z"
+check play "$COLL/playbooks/close_rooms.yml" -e '{"room_ids": "c1, c2\nnowhere", "custom_reason": "closed", "room_close_callback": "true", "report_path": "'"$OUT"'/close.json"}'
+check test "$(recap_changed)" -gt 0
+check test "$(simq users c1)" = ""
+check test "$(simq users c2)" = ""
+check "$ZEGO_SIM_PY" -c 'import json, sys; r = json.load(open(sys.argv[1])); s = r["summary"]
+assert (s["closed"], s["already_absent"], s["failed"]) == (2, 1, 0), s
+assert [x["room_id"] for x in r["rooms"]] == ["c1", "c2", "nowhere"], r["rooms"]' "$OUT/close.json"
+check test "$(grep -c "$ZEGO_TEST_SECRET" "$OUT/kick.json" "$OUT/close.json" "$OUT/last.log" | grep -vc ':0$')" = 0
+check play zego.rtc.close_rooms -e '{"rooms": ["c1", "c2"]}'
+check test "$(recap_changed)" = 0
+
+# a failure every request would get: the play fails at the end, reporting every room
+expect_fail "2 of 2 rooms failed" zego.rtc.close_rooms -e '{"room_ids": "r1 r2", "zego_server_secret": "00000000000000000000000000000000"}'
+
+# empty or malformed input fails with a clear message and sends nothing
+simq clear-log
+expect_fail "nothing to close" "$COLL/playbooks/close_rooms.yml" -e '{"room_ids": ""}'
+expect_fail "rooms\[1\]" "$COLL/playbooks/close_rooms.yml" -e '{"room_ids": "c1, bad|room"}'
+expect_fail "custom_reason is 257 bytes" "$COLL/playbooks/close_rooms.yml" -e '{"room_ids": "c1", "custom_reason": "'"$(printf 'x%.0s' $(seq 257))"'"}'
+expect_fail "room_close_callback must be true or false" "$COLL/playbooks/close_rooms.yml" -e '{"room_ids": "c1", "room_close_callback": "maybe"}'
+expect_fail "nothing to kick" "$COLL/playbooks/kick_users.yml"
+expect_fail "user_ids needs room_id" "$COLL/playbooks/kick_users.yml" -e '{"user_ids": "a b"}'
+expect_fail "user_ids is empty" "$COLL/playbooks/kick_users.yml" -e '{"room_id": "k1", "user_ids": " , "}'
+expect_fail "user_ids\[1\].user_id" "$COLL/playbooks/kick_users.yml" -e '{"room_id": "k1", "user_ids": "a\nbad|user"}'
+expect_fail "report_path must be an absolute path" "$COLL/playbooks/kick_users.yml" -e '{"room_id": "k1", "user_ids": "c", "report_path": "r.json"}'
+check test "$(simq requests)" = 0
+check test "$(simq users k1)" = "c host"

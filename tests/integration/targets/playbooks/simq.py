@@ -7,6 +7,9 @@ reset '{"room": ["stream", ...]}'   replace every room (and clear the log)
 clear-log                           clear the request log
 requests                            print how many API requests are in the log
 streams ROOM                        print the stream IDs of ROOM, space separated
+add-users '{"room": ["user", ...]}'  log users into rooms
+users ROOM                          print the user IDs in ROOM, space separated
+count ACTION                        print how many requests of ACTION are in the log
 """
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
@@ -41,6 +44,13 @@ def main(base, action, arg=None):
         print(len(call(base, 'log')['entries']))
     elif action == 'streams':
         print(' '.join(s['stream_id'] for s in call(base, 'state')['rooms'].get(arg, [])))
+    elif action == 'add-users':
+        for room, users in json.loads(arg).items():
+            call(base, 'users', 'POST', {'room_id': room, 'users': users})
+    elif action == 'users':
+        print(' '.join(u['user_id'] for u in call(base, 'users?room_id=' + arg)['users']))
+    elif action == 'count':
+        print(len([e for e in call(base, 'log')['entries'] if e['action'] == arg]))
     else:
         raise SystemExit('unknown action %s' % action)
 
