@@ -6,6 +6,8 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 VENV="${ZEGO_VENV:-$REPO/.venv}"
 # Second venv with the oldest supported ansible-core (requirements-2.16.txt), for the *-2.16 test steps.
 VENV_216="${ZEGO_VENV_216:-$REPO/.venv-2.16}"
+# Third venv with the newest ansible-core (requirements-2.21.txt, Python 3.12+), for the *-2.21 test steps.
+VENV_221="${ZEGO_VENV_221:-$REPO/.venv-2.21}"
 export VIRTUAL_ENV="$VENV"
 export PATH="$VENV/bin:$PATH"
 PY="$VENV/bin/python"
@@ -42,6 +44,18 @@ install_get_pip_shim() {
     grep -oP "pip='\K[0-9.]+" "$at_dir/_internal/python_requirements.py" | while read -r pipv; do
         cp "$REPO/hacking/get_pip_shim.py" "$HOME/.ansible/test/cache/get_pip_${pipv//./_}.py"
     done
+}
+
+# java_home: print a Java 17 home for ansible-rulebook (its rule engine, drools, runs in a JVM): $JAVA_HOME if
+# it has bin/java, else Debian/Ubuntu's OpenJDK 17 location.
+java_home() {
+    local h
+    for h in "${JAVA_HOME:-}" /usr/lib/jvm/java-17-openjdk-amd64 /usr/lib/jvm/java-17-openjdk-arm64 \
+             /usr/lib/jvm/java-17-openjdk; do
+        [ -n "$h" ] && [ -x "$h/bin/java" ] && { printf '%s\n' "$h"; return 0; }
+    done
+    echo "ansible-rulebook needs Java 17: set JAVA_HOME (apt-get install openjdk-17-jre-headless)" >&2
+    printf '%s\n' "${JAVA_HOME:-/usr/lib/jvm/java-17-openjdk-amd64}"
 }
 
 # in_venv VENV CMD...: run CMD with VENV's tools and Python first on PATH (ansible-test, ansible-doc,

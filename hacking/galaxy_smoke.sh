@@ -40,7 +40,8 @@ if grep -E "$JUNK" "$WORK/files.txt"; then
     echo "FAIL: the tarball contains the junk listed above; extend build_ignore in galaxy.yml" >&2
     bad=1
 fi
-for required in MANIFEST.json FILES.json README.md meta/runtime.yml changelogs/changelog.yaml plugins/modules; do
+for required in MANIFEST.json FILES.json README.md meta/runtime.yml changelogs/changelog.yaml plugins/modules \
+        meta/extensions.yml extensions/eda/plugins/event_source/callbacks.py extensions/eda/rulebooks/moderate_streams.yml; do
     if ! grep -qx "$required" "$WORK/files.txt"; then
         echo "FAIL: the tarball lacks $required" >&2
         bad=1
@@ -51,7 +52,7 @@ for m in plugins/modules/*.py; do
     grep -qx "$m" "$WORK/files.txt" || { echo "FAIL: the tarball lacks $m" >&2; bad=1; }
 done
 [ "$bad" = 0 ] || exit 1
-echo "no junk; manifest, docs, runtime metadata, changelog and all modules present"
+echo "no junk; manifest, docs, runtime metadata, changelog, all modules and the EDA content present"
 
 echo "--- ansible-galaxy collection install (clean path)"
 ansible-galaxy collection install "$TARBALL" -p "$WORK/installed"
@@ -70,7 +71,8 @@ SIM_PID=$!
 trap 'kill "$SIM_PID" 2>/dev/null || true; wait "$SIM_PID" 2>/dev/null || true' EXIT
 SIM_URL=""
 for _ in $(seq 1 100); do
-    SIM_URL="$(head -n 1 "$WORK/sim.out")"
+    # (the file may not exist yet: the simulator's shell creates it)
+    SIM_URL="$(head -n 1 "$WORK/sim.out" 2>/dev/null || true)"
     [ -n "$SIM_URL" ] && break
     sleep 0.1
 done

@@ -2,10 +2,13 @@
 # Test runner behind `make test` (step "all") and the single-step make targets.
 # Every step runs even if an earlier one failed; the last lines summarise all of them, and the exit
 # status is non-zero if anything failed.
-#   Usage: hacking/test.sh [all|sanity|module-pythons|units|sanity-2.16|units-2.16|simulator-tests|integration|
-#                           integration-2.16|e2e|docs|changelog|requires-ansible|galaxy|lint]
+#   Usage: hacking/test.sh [all|sanity|module-pythons|units|sanity-2.16|units-2.16|sanity-2.21|units-2.21|
+#                           simulator-tests|integration|integration-2.16|integration-2.21|eda|e2e|docs|changelog|
+#                           requires-ansible|galaxy|galaxy-importer|lint]
 # ansible-core: the main venv ($ZEGO_VENV, .venv) has the newest core this Python runs; the second venv
-# ($ZEGO_VENV_216, .venv-2.16) the oldest supported one (meta/runtime.yml requires_ansible).
+# ($ZEGO_VENV_216, .venv-2.16) the oldest supported one (meta/runtime.yml requires_ansible); the third
+# ($ZEGO_VENV_221, .venv-2.21, on Python 3.13 or 3.12) the newest ansible-core. Without that Python the
+# *-2.21 steps are reported skipped, loudly; under CI=true they fail instead.
 # Scratch space and results live in $ZEGO_WORKDIR (default /tmp/zego-rtc-work-$UID); give each concurrent run
 # its own.
 set -uo pipefail
@@ -18,6 +21,7 @@ rm -rf "$RESULTS"
 mkdir -p "$RESULTS/junit"
 TREE=""
 TREE_216=""
+TREE_221=""
 # integration target run on the oldest ansible-core (a smoke test; all targets run on the newest)
 SMOKE_TARGET_216="${ZEGO_SMOKE_TARGET_216:-zego_stream}"
 
@@ -35,6 +39,30 @@ tree_216() {
         TREE_216="$(make_tree tree-2.16)"
         install_get_pip_shim "$VENV_216/bin/python"
     fi
+}
+
+# A third copy for the newest ansible-core (2.21).
+tree_221() {
+    if [ -z "$TREE_221" ]; then
+        need_venv_221 || return
+        TREE_221="$(make_tree tree-2.21)"
+        install_get_pip_shim "$VENV_221/bin/python"
+    fi
+}
+
+# rc 0: the 2.21 venv is there. Otherwise a loud message and rc 77 (the step counts as skipped), or rc 1
+# under CI=true: CI must test the newest ansible-core.
+need_venv_221() {
+    [ -x "$VENV_221/bin/ansible-test" ] && return 0
+    {
+        echo "!!! ================================================================================"
+        echo "!!! no ansible-core 2.21 venv at $VENV_221: this machine has no Python 3.13 or 3.12"
+        echo "!!! (make looks in pyenv, /usr/local/bin and /usr/bin; ZEGO_PYTHON_NEWEST=/path/to/python3.13"
+        echo "!!! names one). The newest ansible-core is NOT tested by this run."
+        echo "!!! ================================================================================"
+    } >&2
+    [ "${CI:-}" = true ] && return 1
+    return 77
 }
 
 need_venv_216() {
@@ -58,15 +86,20 @@ run_step() {
     "$@"
     rc=$?
     printf '%s\t%s\t%s\t%s\n' "$name" "$kind" "$rc" "$((SECONDS - start))" >> "$RESULTS/steps.tsv"
-    [ "$rc" = 0 ] || printf '!!! step %s failed (rc=%s)\n' "$name" "$rc"
+    if [ "$rc" = 77 ]; then
+        printf '!!! step %s SKIPPED: it cannot run on this machine (see above)\n' "$name"
+    elif [ "$rc" != 0 ]; then
+        printf '!!! step %s failed (rc=%s)\n' "$name" "$rc"
+    fi
     return 0
 }
 
-# ansible-test in TREE with the tools of VENV: at_run VENV TREE ARGS...
+# ansible-test in TREE with the tools (and the Python version) of VENV: at_run VENV TREE ARGS...
 at_run() {
-    local venv="$1" tree="$2"
+    local venv="$1" tree="$2" pyver="$PYVER"
     shift 2
-    (cd "$tree" && in_venv "$venv" ansible-test "$@" --python "$PYVER" --color no)
+    [ "$venv" = "$VENV" ] || pyver="$("$venv/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
+    (cd "$tree" && in_venv "$venv" ansible-test "$@" --python "$pyver" --color no)
 }
 
 do_sanity() {
@@ -121,6 +154,16 @@ do_module_pythons() {
         ansible-test sanity --local --test compile --test import --color no)
 }
 
+do_sanity_221() {
+    tree_221 || return
+    at_run "$VENV_221" "$TREE_221" sanity --local
+}
+
+do_units_221() {
+    tree_221 || return
+    units_in "$VENV_221" "$TREE_221"
+}
+
 do_units() {
     tree || return 1
     units_in "$VENV" "$TREE"
@@ -163,6 +206,28 @@ do_integration_216() {
         return
     fi
     run_step "integration-2.16:$t" gate at_run "$VENV_216" "$TREE_216" integration --local "$t"
+}
+
+return_rc() { return "$1"; }
+
+# Smoke integration on the newest ansible-core: the same target.
+do_integration_221() {
+    local t="$SMOKE_TARGET_216" rc
+    tree_221
+    rc=$?
+    if [ "$rc" != 0 ]; then
+        run_step "integration-2.21:$t" gate return_rc "$rc"
+        return
+    fi
+    run_step "integration-2.21:$t" gate at_run "$VENV_221" "$TREE_221" integration --local "$t"
+}
+
+# Event-Driven Ansible: the zego.rtc.callbacks source on loopback ports, and the moderation rulebook run by a
+# real ansible-rulebook (Java 17) against the simulator's signed callbacks, with the collection tree built here.
+do_eda() {
+    tree || return 1
+    (cd "$REPO" && ZEGO_COLLECTIONS_ROOT="$(coll_root "$TREE")" JAVA_HOME="$(java_home)" \
+        python -m pytest -q tests/eda --junit-xml="$STEP_JUNIT_DIR/eda.xml")
 }
 
 # Playbook-level tests driven by pytest (fault matrix, leaks, TLS, interrupted runs, ...): they run
@@ -228,6 +293,17 @@ do_galaxy() {
     bash "$REPO/hacking/galaxy_smoke.sh" "$gtree" "$WORKDIR/galaxy"
 }
 
+# Galaxy / Automation Hub's import checks (galaxy-importer) on the built tarball; its ansible-test run is
+# disabled (it needs a container engine; the sanity steps run ansible-test). Any warning fails the step.
+do_galaxy_importer() {
+    local gtree work="$WORKDIR/galaxy-importer"
+    gtree="$(make_tree galaxy-importer-src)" || return 1
+    rm -rf "$work"
+    mkdir -p "$work/dist"
+    (cd "$gtree" && ansible-galaxy collection build --force --output-path "$work/dist" .) || return 1
+    python "$REPO/hacking/galaxy_importer.py" "$work/dist"/*.tar.gz "$work"
+}
+
 do_lint() {
     tree || return 1
     (cd "$TREE" && ANSIBLE_COLLECTIONS_PATH="$(coll_root "$TREE")" ansible-lint --offline --nocolor)
@@ -239,14 +315,19 @@ case "$STEP" in
     units) run_step units junit do_units ;;
     sanity-2.16) run_step sanity-2.16 gate do_sanity_216 ;;
     units-2.16) run_step units-2.16 junit do_units_216 ;;
+    sanity-2.21) run_step sanity-2.21 gate do_sanity_221 ;;
+    units-2.21) run_step units-2.21 junit do_units_221 ;;
     simulator-tests) run_step simulator junit do_simulator_tests ;;
     integration) do_integration ;;
     integration-2.16) do_integration_216 ;;
+    integration-2.21) do_integration_221 ;;
+    eda) run_step eda junit do_eda ;;
     e2e) run_step e2e junit do_e2e ;;
     docs) run_step docs gate do_docs ;;
     changelog) run_step changelog gate do_changelog ;;
     requires-ansible) run_step requires-ansible gate do_requires_ansible ;;
     galaxy) run_step galaxy gate do_galaxy ;;
+    galaxy-importer) run_step galaxy-importer gate do_galaxy_importer ;;
     lint) run_step ansible-lint gate do_lint ;;
     all)
         run_step sanity gate do_sanity
@@ -254,14 +335,19 @@ case "$STEP" in
         run_step units junit do_units
         run_step sanity-2.16 gate do_sanity_216
         run_step units-2.16 junit do_units_216
+        run_step sanity-2.21 gate do_sanity_221
+        run_step units-2.21 junit do_units_221
         run_step simulator junit do_simulator_tests
         do_integration
         do_integration_216
+        do_integration_221
+        run_step eda junit do_eda
         [ -d "$REPO/tests/e2e" ] && run_step e2e junit do_e2e
         run_step docs gate do_docs
         run_step changelog gate do_changelog
         run_step requires-ansible gate do_requires_ansible
         run_step galaxy gate do_galaxy
+        run_step galaxy-importer gate do_galaxy_importer
         run_step ansible-lint gate do_lint
         ;;
     *) echo "unknown step: $STEP" >&2; exit 2 ;;

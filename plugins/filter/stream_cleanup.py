@@ -12,7 +12,6 @@ import re
 
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.collections import is_sequence
-from ansible.module_utils.six import integer_types, string_types
 
 from ansible_collections.zego.rtc.plugins.module_utils.base import check_id
 
@@ -22,7 +21,7 @@ _SEPARATORS = re.compile(r'[\s,;]+')
 
 def _text(value):
     """IDs given as YAML numbers are IDs too; everything else is checked as it is."""
-    if isinstance(value, integer_types) and not isinstance(value, bool):
+    if isinstance(value, int) and not isinstance(value, bool):
         return '%d' % value
     return value
 
@@ -69,7 +68,7 @@ def stream_cleanup_errors(streams, rooms=None, keep_regex=None, chunk_size=100, 
         if err:
             errors.append('stream_cleanup_rooms[%d]%s' % (i, err[len('room_id'):]))
     if keep_regex not in (None, ''):
-        if not isinstance(keep_regex, string_types):
+        if not isinstance(keep_regex, str):
             errors.append('stream_cleanup_keep_regex must be a string, got %s' % type(keep_regex).__name__)
         else:
             try:
@@ -83,7 +82,7 @@ def stream_cleanup_errors(streams, rooms=None, keep_regex=None, chunk_size=100, 
     if isinstance(chunk_size, bool) or size < 1:
         errors.append('stream_cleanup_chunk_size must be a whole number of at least 1, got %r' % (chunk_size,))
     if report_path not in (None, ''):
-        if not isinstance(report_path, string_types) or not report_path.startswith('/'):
+        if not isinstance(report_path, str) or not report_path.startswith('/'):
             errors.append('stream_cleanup_report_path must be an absolute path on the controller, got %r' % (report_path,))
     return errors
 
@@ -182,7 +181,7 @@ def split_ids(value, room_id=None):
     With ``room_id``, returns ``{room_id, stream_id}`` items instead."""
     if value is None:
         parts = []
-    elif isinstance(value, string_types) or isinstance(value, integer_types):
+    elif isinstance(value, (str, int)):
         parts = _SEPARATORS.split('%s' % value)
     elif is_sequence(value):
         parts = []

@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from test_zego_sim import APP_ID, SECRET, Client, public
-from zego_sim import BANNED_CODE, SEQUENCE_CODE, Simulator, SimulatorError
+from zego_sim import BANNED_CODE, SEQUENCE_CODE, Simulator, SimulatorError, StreamBanned
 
 PREFIX = "zegotest-%d-" % APP_ID
 
@@ -78,12 +78,15 @@ def test_a_ban_does_not_remove_a_live_stream_but_refuses_a_republish(sim, client
     # the client publishes the same stream ID again: refused, through AddStream and through /_sim/publish
     assert client.code("AddStream", RoomId="room1", UserId="u1", StreamId="s1") == BANNED_CODE
     status, body = client.admin("POST", "publish", {"room_id": "room1", "stream_id": "s1", "user_id": "u1"})
-    assert status == 200 and body["code"] == BANNED_CODE
+    assert status == 403 and body["code"] == BANNED_CODE
+    with pytest.raises(StreamBanned):
+        sim.publish("room1", "s1", "u1")
     assert sim.state()["rooms"]["room1"] == []
     # resumed: publishing works again
     assert client.code("ResumeRTCStream", StreamId="s1", Sequence=seq()) == 0
-    status, body = client.admin("POST", "publish", {"room_id": "room1", "stream_id": "s1"})
-    assert body["code"] == 0 and [s["stream_id"] for s in sim.state()["rooms"]["room1"]] == ["s1"]
+    status, body = client.admin("POST", "publish", {"room_id": "room1", "stream_id": "s1", "user_id": "u1"})
+    assert status == 200 and body["stream"]["stream_id"] == "s1"
+    assert [s["stream_id"] for s in sim.state()["rooms"]["room1"]] == ["s1"]
 
 
 def test_sequence_must_increase_per_stream_within_10_seconds(sim, client, seq):
@@ -188,7 +191,7 @@ def test_publish_admin_validates(sim, client):
     assert client.admin("POST", "publish", {"room_id": "r", "stream_id": ""})[0] == 400
     assert client.admin("GET", "publish")[0] == 405
     with pytest.raises(SimulatorError):
-        sim.publish("r", None)
+        sim.publish("r", None, "u")
 
 
 # ---------------------------------------------------------------- prohibition rules

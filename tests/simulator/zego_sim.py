@@ -38,6 +38,8 @@ import ssl
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, parse_qsl, urlsplit
@@ -170,6 +172,10 @@ class SimulatorError(ValueError):
     """Invalid input given to the simulator (bad seed data, config or fault spec)."""
 
 
+class StreamBanned(SimulatorError):
+    """A client tried to publish a banned stream ID."""
+
+
 def _message(code):
     return MESSAGES.get(code, "error")
 
@@ -298,6 +304,144 @@ def _room_parts(value):
     if isinstance(value, dict):
         return value.get("streams"), value.get("users")
     return value, None
+
+
+# ZEGO retries a callback that got no 2xx answer 5 times, 2, 4, 8, 16 and 32 s apart, then drops it.
+CALLBACK_RETRY_DELAYS = (2, 4, 8, 16, 32)
+CALLBACK_TIMEOUT = 5.0
+
+
+def callback_signature(secret, timestamp, nonce):
+    """ZEGO's callback signature: SHA-1 (lowercase hex) of the sorted concatenation of the three strings."""
+    return hashlib.sha1("".join(sorted([secret, timestamp, nonce])).encode("utf-8")).hexdigest()
+
+
+class CallbackSender:
+    """Sends ZEGO-shaped, signed server callbacks (stream_create, stream_close) to one URL, each in its own
+    thread (ZEGO does not order them), retrying non-2xx answers and failed connections on ZEGO's schedule.
+    ``retry_scale`` multiplies the retry delays (tests use a small one). Every attempt is logged (without the
+    signature) for ``/_sim/callbacks``."""
+
+    def __init__(self, url, secret, app_id, retry_scale=1.0, timeout=CALLBACK_TIMEOUT):
+        if not url or not secret:
+            raise SimulatorError("callback_url and callback_secret go together")
+        if urlsplit(url).scheme not in ("http", "https"):
+            raise SimulatorError("callback_url must be an http(s) URL, got %r" % url)
+        if retry_scale < 0:
+            raise SimulatorError("callback_retry_scale must be >= 0")
+        self.url = url
+        self._secret = str(secret)
+        self.app_id = str(app_id)
+        self.retry_scale = float(retry_scale)
+        self.timeout = timeout
+        self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
+        self._active = 0
+        self._log = []
+        self._seq = itertools.count(1)
+        self._sessions = {}
+
+    def room_session_id(self, room_id):
+        with self._lock:
+            if room_id not in self._sessions:
+                self._sessions[room_id] = str(random.randrange(10 ** 17, 10 ** 18))
+            return self._sessions[room_id]
+
+    def stream_fields(self, room_id, stream):
+        """The fields stream_create and stream_close share."""
+        sid = stream["stream_id"]
+        return {
+            "room_id": room_id, "room_session_id": self.room_session_id(room_id),
+            "user_id": stream.get("user_id") or "", "user_name": stream.get("user_name") or "",
+            "channel_id": "0", "stream_id": sid, "stream_alias": sid,
+            "stream_sid": "s-%s-%d" % (sid, stream.get("stream_number_id") or 0),
+            "stream_seq": str(next(self._seq)),
+        }
+
+    def stream_create(self, room_id, stream):
+        created = int(stream.get("create_time") or time.time() * 1000)
+        fields = self.stream_fields(room_id, stream)
+        fields.update({
+            "title": "", "stream_attr": '{"cid":0}', "create_time": str(created // 1000),
+            "create_time_ms": str(created), "extra_info": "", "recreate": "0",
+            "publish_id": fields["user_id"], "publish_name": fields["user_name"],
+            "rtmp_url": ["rtmp://play.example.invalid/live/%s" % stream["stream_id"]],
+            "hls_url": [], "hdl_url": [], "pic_url": [],
+        })
+        self.send("stream_create", fields)
+
+    def stream_close(self, room_id, stream, close_type):
+        fields = self.stream_fields(room_id, stream)
+        fields.update({
+            "type": str(close_type), "third_define_data": "",
+            "create_time_ms": str(int(stream.get("create_time") or 0)),
+            "destroy_timemillis": str(int(time.time() * 1000)),
+        })
+        self.send("stream_close", fields)
+
+    def send(self, event, fields):
+        """Sign and deliver one callback in the background."""
+        timestamp = str(int(time.time()))
+        nonce = str(random.randrange(10 ** 8, 10 ** 9))
+        body = dict(fields, event=event, appid=self.app_id, timestamp=timestamp, nonce=nonce,
+                    signature=callback_signature(self._secret, timestamp, nonce))
+        with self._lock:
+            self._active += 1
+        threading.Thread(target=self._deliver, args=(body,), name="zego-sim-callback", daemon=True).start()
+
+    def _deliver(self, body):
+        data = json.dumps(body).encode("utf-8")
+        try:
+            for attempt in range(len(CALLBACK_RETRY_DELAYS) + 1):
+                if attempt:
+                    time.sleep(CALLBACK_RETRY_DELAYS[attempt - 1] * self.retry_scale)
+                status, error = None, None
+                request = urllib.request.Request(self.url, data=data, method="POST",
+                                                 headers={"Content-Type": "application/json"})
+                try:
+                    with urllib.request.urlopen(request, timeout=self.timeout) as resp:  # nosec - a configured URL
+                        status = resp.status
+                except urllib.error.HTTPError as exc:
+                    status = exc.code
+                except (OSError, ValueError) as exc:
+                    error = exc.__class__.__name__
+                ok = status is not None and 200 <= status < 300
+                with self._lock:
+                    self._log.append({
+                        "event": body["event"], "room_id": body.get("room_id"), "stream_id": body.get("stream_id"),
+                        "type": body.get("type"), "timestamp": body["timestamp"], "nonce": body["nonce"],
+                        "attempt": attempt + 1, "status": status, "error": error, "at": time.time(),
+                        "outcome": "delivered" if ok else ("retry" if attempt < len(CALLBACK_RETRY_DELAYS) else "dropped"),
+                    })
+                if ok:
+                    return
+        finally:
+            with self._lock:
+                self._active -= 1
+                self._idle.notify_all()
+
+    def log(self):
+        with self._lock:
+            return [dict(e) for e in self._log]
+
+    def clear_log(self):
+        with self._lock:
+            self._log = []
+
+    def pending(self):
+        with self._lock:
+            return self._active
+
+    def wait_idle(self, timeout):
+        """True once no callback is being delivered (or retried)."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while self._active:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._idle.wait(left)
+            return True
 
 
 class _Server(ThreadingHTTPServer):
@@ -431,7 +575,8 @@ class Simulator:
     def __init__(self, app_id=1234567890, secret="0" * 32, host="127.0.0.1", port=0, rate=10,
                  latency_ms=0, faults=None, tls_cert=None, tls_key=None, missing_room_code=138,
                  list_room_interval=10.0, list_rate=50, clock_offset=0.0, slow_ms=5000,
-                 request_log=None, rooms=None, rules_enabled=True, rule_time="duration", rule_missing_code=0):
+                 request_log=None, rooms=None, rules_enabled=True, rule_time="duration", rule_missing_code=0,
+                 callback_url=None, callback_secret=None, callback_retry_scale=1.0):
         if not _is_loopback(host):
             raise SimulatorError("host must be a loopback address, got %r" % host)
         if (tls_cert is None) != (tls_key is None):
@@ -469,6 +614,9 @@ class Simulator:
         self._thread = None
         self._conns = set()
         self._reset_stats_locked()
+        self.callbacks = None
+        if callback_url or callback_secret:
+            self.callbacks = CallbackSender(callback_url, callback_secret, self.app_id, callback_retry_scale)
         if rooms:
             self.seed(rooms)
 
@@ -947,7 +1095,9 @@ class Simulator:
                 return self._cfg["missing_room_code"], None
             if stream_id not in room.streams:
                 return 138, None
-            del room.streams[stream_id]
+            gone = room.streams.pop(stream_id)
+            if self.callbacks is not None:
+                self.callbacks.stream_close(room_id, gone, 100)
             return 0, None
         if room is None:
             return 104, None
@@ -963,7 +1113,26 @@ class Simulator:
             "stream_number_id": room.next_number,
         }
         room.next_number += 1
+        if self.callbacks is not None:
+            self.callbacks.stream_create(room_id, room.streams[stream_id])
         return 0, None
+
+    def publish(self, room_id, stream_id, user_id, user_name=""):
+        """A client starts publishing: the stream appears (its room too, if needed) and, with callbacks
+        configured, stream_create is sent. Returns the stream; SimulatorError if it exists already,
+        StreamBanned if the stream ID is banned (ForbidRTCStream)."""
+        self._check_rooms({room_id: [{"stream_id": stream_id, "user_id": user_id, "user_name": user_name}]})
+        with self._lock:
+            if stream_id in self._banned:
+                raise StreamBanned("stream ID %r is banned: the publisher gets error %d" % (stream_id, BANNED_CODE))
+            room = self._rooms.get(room_id)
+            if room is not None and stream_id in room.streams:
+                raise SimulatorError("stream %r already exists in room %r" % (stream_id, room_id))
+            self._merge_locked({room_id: [{"stream_id": stream_id, "user_id": user_id, "user_name": user_name}]})
+            stream = dict(self._rooms[room_id].streams[stream_id])
+            if self.callbacks is not None:
+                self.callbacks.stream_create(room_id, stream)
+        return stream
 
     def _list_locked(self, _action, params):
         room_id = params.get("RoomId", "")
@@ -1033,18 +1202,6 @@ class Simulator:
             now = time.time()
             for sid in stream_ids:
                 self._banned.setdefault(sid, {"stream_id": sid, "since": now, "sequence": None})
-
-    def publish(self, room_id, stream_id, user_id="publisher"):
-        """A client publishing ``stream_id`` in ``room_id`` (the room is created if needed): returns 0
-        and adds the stream, or BANNED_CODE if the stream ID is banned."""
-        for name, value in (("room_id", room_id), ("stream_id", stream_id), ("user_id", user_id)):
-            if not isinstance(value, str) or not value:
-                raise SimulatorError("%s must be a non-empty string" % name)
-        with self._lock:
-            if stream_id in self._banned:
-                return BANNED_CODE
-            self._merge_locked({room_id: [{"stream_id": stream_id, "user_id": user_id}]})
-            return 0
 
     # ------------------------------------------------------------------ prohibition rules (room)
 
@@ -1326,6 +1483,7 @@ class Simulator:
             "/_sim/rules": self._admin_rules,
             "/_sim/publish": self._admin_publish,
             "/_sim/users": self._admin_users,
+            "/_sim/callbacks": self._admin_callbacks,
         }
         func = handlers.get(route)
         if func is None:
@@ -1435,14 +1593,6 @@ class Simulator:
             return 200, {"rules": []}
         return 405, {"error": "use GET, POST or DELETE"}
 
-    def _admin_publish(self, method, _query, payload):
-        if method != "POST":
-            return 405, {"error": "use POST"}
-        if not isinstance(payload, dict):
-            raise SimulatorError('body must be {"room_id": ..., "stream_id": ..., "user_id": ...}')
-        code = self.publish(payload.get("room_id"), payload.get("stream_id"), payload.get("user_id") or "publisher")
-        return 200, {"code": code, "message": _message(code)}
-
     def _admin_users(self, method, query, payload):
         if method == "GET":
             room = query.get("room_id", [None])[0]
@@ -1461,6 +1611,35 @@ class Simulator:
         if method != "GET":
             return 405, {"error": "use GET"}
         return 200, {"ok": True}
+
+    def _admin_publish(self, method, _query, payload):
+        if method != "POST":
+            return 405, {"error": "use POST"}
+        if not isinstance(payload, dict) or not payload.get("room_id") or not payload.get("stream_id"):
+            raise SimulatorError('body must be {"room_id": ..., "stream_id": ..., "user_id": ..., "user_name": ...}')
+        unknown = set(payload) - set(("room_id", "stream_id", "user_id", "user_name"))
+        if unknown:
+            raise SimulatorError("unknown publish fields: %s" % ", ".join(sorted(unknown)))
+        try:
+            stream = self.publish(payload["room_id"], payload["stream_id"], payload.get("user_id") or "",
+                                  payload.get("user_name") or "")
+        except StreamBanned as exc:
+            return 403, {"error": str(exc), "code": BANNED_CODE}
+        except SimulatorError as exc:
+            if "already exists" in str(exc):
+                return 409, {"error": str(exc)}
+            raise
+        return 200, {"stream": stream, "callback": self.callbacks is not None}
+
+    def _admin_callbacks(self, method, _query, _payload):
+        if self.callbacks is None:
+            return 404, {"error": "callbacks are off (start with --callback-url and --callback-secret)"}
+        if method == "GET":
+            return 200, {"deliveries": self.callbacks.log(), "pending": self.callbacks.pending()}
+        if method == "DELETE":
+            self.callbacks.clear_log()
+            return 200, {"deliveries": [], "pending": self.callbacks.pending()}
+        return 405, {"error": "use GET or DELETE"}
 
 
 def parse_params(query):
@@ -1536,6 +1715,10 @@ def build_parser():
                         help="DescribeForbidStreamRules EffectiveTime: the rule's duration (default) or its end timestamp")
     parser.add_argument("--rule-missing-code", type=int, default=0, choices=(0, 50124),
                         help="DelForbidStreamRule answer for a rule that does not exist (default 0)")
+    parser.add_argument("--callback-url", help="send signed ZEGO server callbacks (stream_create, stream_close) here")
+    parser.add_argument("--callback-secret", help="the CallbackSecret that signs the callbacks")
+    parser.add_argument("--callback-retry-scale", type=float, default=1.0,
+                        help="multiply ZEGO's callback retry delays (2, 4, 8, 16, 32 s) by this (tests: 0.01)")
     return parser
 
 
@@ -1546,6 +1729,8 @@ def main(argv=None):
         parser.error("--host must be a loopback address (127.0.0.0/8, ::1 or localhost)")
     if bool(args.tls_cert) != bool(args.tls_key):
         parser.error("--tls-cert and --tls-key go together")
+    if bool(args.callback_url) != bool(args.callback_secret):
+        parser.error("--callback-url and --callback-secret go together")
     try:
         rooms = load_state_file(args.state) if args.state else None
         sim = Simulator(app_id=args.app_id, secret=args.secret, host=args.host, port=args.port,
@@ -1555,7 +1740,9 @@ def main(argv=None):
                         list_room_interval=args.list_room_interval, list_rate=args.list_rate,
                         clock_offset=args.clock_offset, slow_ms=args.slow_ms,
                         request_log=args.request_log, rooms=rooms, rules_enabled=not args.rules_disabled,
-                        rule_time=args.rule_time, rule_missing_code=args.rule_missing_code)
+                        rule_time=args.rule_time, rule_missing_code=args.rule_missing_code,
+                        callback_url=args.callback_url, callback_secret=args.callback_secret,
+                        callback_retry_scale=args.callback_retry_scale)
     except (SimulatorError, OSError, ValueError) as exc:
         parser.error(str(exc))
     stop = threading.Event()

@@ -1,0 +1,435 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the zego.rtc collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Event-Driven Ansible event source: ZEGO RTC server callbacks, verified before they become events."""
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: callbacks
+author: zego.rtc maintainers
+version_added: 1.1.0
+short_description: Receive ZEGO RTC server callbacks, verified, as events.
+description:
+  - An HTTP(S) endpoint for the server callbacks ZEGO sends (C(stream_create), C(stream_close),
+    C(room_create), C(room_close), C(room_login), C(room_logout)). Point the callback URLs in the
+    ZEGO console at it.
+  - Every callback is verified before it is queued. ZEGO signs with SHA-1 over the sorted
+    concatenation of the CallbackSecret and the C(timestamp) and C(nonce) of the body; the source
+    recomputes it and compares in constant time. A wrong or missing signature, or a timestamp older
+    or newer than O(max_age) seconds, is answered HTTP 401; a callback for another AppID (when
+    O(app_id) is set) 403; a body that is neither a JSON object nor a URL-encoded form 400; a body
+    larger than O(max_body_size) 413. None of them is queued; each is logged once, without the
+    secret.
+  - The signature does not cover the body, so the source remembers the (timestamp, nonce,
+    signature) of every accepted callback for O(max_age) seconds (at most O(remember) of them). A
+    redelivery of an accepted callback (ZEGO retries when an answer got lost) is answered 200 and
+    not queued again.
+  - "Each accepted callback is queued as C({\"payload\": {...}, \"meta\": {...}}) and answered 200 at
+    once; the source never waits for the rule engine."
+  - C(payload) holds the callback's fields as ZEGO sent them (numeric strings stay strings) except
+    C(signature). C(meta) holds C(endpoint) (the URL path), C(event), C(app_id) (a string),
+    C(timestamp) (an integer) and C(remote_addr).
+  - Requires the Python package C(aiohttp) where ansible-rulebook runs (it is installed with
+    ansible-rulebook).
+options:
+  host:
+    description:
+      - The address to listen on. Use V(0.0.0.0) to accept callbacks from other hosts (ZEGO's
+        servers, or a reverse proxy on another host).
+    type: str
+    default: 127.0.0.1
+  port:
+    description:
+      - The TCP port to listen on. Any URL path is accepted, so one port can take every event type.
+    type: int
+    required: true
+  callback_secret:
+    description:
+      - The CallbackSecret of the ZEGO project (console, project configuration, server callbacks).
+      - Do not write it into the rulebook. Pass it from an environment variable with
+        C(ansible-rulebook --env-vars ZEGO_CALLBACK_SECRET) and refer to it as
+        C("{{ ZEGO_CALLBACK_SECRET }}"); in EDA controller use a credential that injects it.
+    type: str
+    required: true
+  app_id:
+    description:
+      - When set, callbacks whose C(appid) is not this AppID are refused with HTTP 403.
+    type: int
+  max_age:
+    description:
+      - How many seconds a callback's C(timestamp) may be older (or, for clock skew, newer) than this
+        host's clock. ZEGO retries a failed delivery 5 times within about a minute (2, 4, 8, 16 and
+        32 seconds apart) and keeps the original timestamp, so the default covers every retry with
+        room for clock skew.
+    type: int
+    default: 120
+  events:
+    description:
+      - The event names to pass on, for example V(stream_create). Callbacks of other events are
+        verified and answered 200 but not queued. Default all.
+    type: list
+    elements: str
+  certfile:
+    description:
+      - A PEM certificate (chain) file; with it the source serves HTTPS. ZEGO recommends HTTPS.
+    type: path
+  keyfile:
+    description:
+      - The PEM private key of O(certfile), if it is not in that file.
+    type: path
+  max_body_size:
+    description:
+      - Larger bodies are refused with HTTP 413. ZEGO's callbacks are well under 8 KiB.
+    type: int
+    default: 65536
+  remember:
+    description:
+      - How many accepted callbacks are remembered to recognise redeliveries (each for O(max_age)
+        seconds). When it is full the oldest is forgotten first.
+    type: int
+    default: 10000
+notes:
+  - Callbacks are not guaranteed to arrive, nor to arrive in order (ZEGO drops a callback after its
+    last retry). Rules should not depend on seeing every event.
+"""
+
+EXAMPLES = r"""
+- name: React to ZEGO callbacks
+  hosts: localhost
+  sources:
+    - zego.rtc.callbacks:
+        host: 0.0.0.0
+        port: 8443
+        callback_secret: "{{ ZEGO_CALLBACK_SECRET }}"
+        app_id: 1234567890
+        events: [stream_create]
+        certfile: /etc/eda/tls/cert.pem
+        keyfile: /etc/eda/tls/key.pem
+  rules:
+    - name: A stream appeared
+      condition: event.payload.event == "stream_create"
+      action:
+        debug:
+          msg: "{{ event.payload.user_id }} publishes {{ event.payload.stream_id }} in {{ event.payload.room_id }}"
+# ansible-rulebook -i inventory.yml -r this.yml --env-vars ZEGO_CALLBACK_SECRET
+"""
+
+import asyncio
+import collections
+import hashlib
+import hmac
+import json
+import logging
+import ssl
+import time
+
+from urllib.parse import parse_qs
+
+from aiohttp import web
+
+LOG = logging.getLogger('zego.rtc.callbacks')
+
+DEFAULTS = {
+    'host': '127.0.0.1',
+    'max_age': 120,
+    'max_body_size': 65536,
+    'remember': 10000,
+}
+
+
+class Reject(Exception):
+    """A callback that is answered with an HTTP error and not queued."""
+
+    def __init__(self, status, reason):
+        super(Reject, self).__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+def signature(secret, timestamp, nonce):
+    """ZEGO's callback signature: SHA-1 (lowercase hex) of the sorted, concatenated three strings."""
+    return hashlib.sha1(''.join(sorted([secret, timestamp, nonce])).encode('utf-8')).hexdigest()
+
+
+def _int_text(value, field):
+    """A decimal integer given as a JSON string or number, as its canonical text (never via float)."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise ValueError('%s is not an integer' % field)
+    text = value.strip() if isinstance(value, str) else '%d' % value
+    if not text.isdigit() or not text.isascii():
+        raise ValueError('%s is not an integer' % field)
+    return str(int(text))
+
+
+def _opt_int(args, name, minimum):
+    value = args.get(name, DEFAULTS.get(name))
+    if isinstance(value, bool):
+        raise ValueError('%s must be an integer' % name)
+    try:
+        value = int(value)
+    except (TypeError, ValueError):
+        raise ValueError('%s must be an integer, got %r' % (name, value))
+    if value < minimum:
+        raise ValueError('%s must be at least %d, got %d' % (name, minimum, value))
+    return value
+
+
+class Settings:
+    """The source's arguments, checked."""
+
+    def __init__(self, args):
+        errors = []
+        self.host = str(args.get('host') or DEFAULTS['host'])
+        self.port = self.max_age = self.max_body_size = self.remember = None
+        for name, minimum in (('port', 0), ('max_age', 1), ('max_body_size', 1024), ('remember', 1)):
+            if name == 'port' and args.get('port') is None:
+                errors.append('port is required')
+                continue
+            try:
+                setattr(self, name, _opt_int(args, name, minimum))
+            except ValueError as exc:
+                errors.append(str(exc))
+        if self.port is not None and self.port > 65535:
+            errors.append('port must be at most 65535, got %d' % self.port)
+        secret = args.get('callback_secret')
+        if isinstance(secret, int) and not isinstance(secret, bool):
+            # a secret of digits only may arrive as a number after templating
+            secret = '%d' % secret
+        if not isinstance(secret, str) or not secret:
+            errors.append('callback_secret is required (the CallbackSecret from the ZEGO console)')
+            secret = ''
+        self.secret = secret
+        self.app_id = None
+        if args.get('app_id') not in (None, ''):
+            try:
+                self.app_id = _int_text(args['app_id'], 'app_id')
+            except ValueError:
+                errors.append('app_id must be a ZEGO AppID (digits), got %r' % (args['app_id'],))
+        events = args.get('events')
+        if events in (None, '', []):
+            self.events = None
+        elif isinstance(events, str):
+            self.events = frozenset(e for e in events.replace(',', ' ').split())
+        elif isinstance(events, (list, tuple)) and all(isinstance(e, str) and e for e in events):
+            self.events = frozenset(events)
+        else:
+            errors.append('events must be a list of event names, got %r' % (events,))
+        self.certfile = args.get('certfile') or None
+        self.keyfile = args.get('keyfile') or None
+        if self.keyfile and not self.certfile:
+            errors.append('keyfile needs certfile')
+        if errors:
+            raise ValueError('zego.rtc.callbacks: ' + '; '.join(errors))
+
+    def ssl_context(self):
+        if not self.certfile:
+            return None
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(self.certfile, self.keyfile)
+        return context
+
+
+class Replays:
+    """The (timestamp, nonce, signature) of recently accepted callbacks: bounded in age and number."""
+
+    def __init__(self, max_age, capacity, clock=time.monotonic):
+        self.max_age = max_age
+        self.capacity = capacity
+        self.clock = clock
+        self._seen = collections.OrderedDict()
+
+    def __len__(self):
+        return len(self._seen)
+
+    def _expire(self, now):
+        while self._seen:
+            key, added = next(iter(self._seen.items()))
+            # a timestamp accepted now is refused as stale 2 * max_age later at the latest
+            if now - added <= 2 * self.max_age:
+                break
+            del self._seen[key]
+
+    def seen(self, key):
+        self._expire(self.clock())
+        return key in self._seen
+
+    def add(self, key):
+        now = self.clock()
+        self._expire(now)
+        self._seen[key] = now
+        while len(self._seen) > self.capacity:
+            self._seen.popitem(last=False)
+
+
+def _parse(body, content_type):
+    """The callback's fields: a JSON object, or a URL-encoded form (when ZEGO support enabled it)."""
+    try:
+        text = body.decode('utf-8')
+    except UnicodeDecodeError:
+        raise Reject(400, 'body is not UTF-8')
+    stripped = text.strip()
+    if stripped.startswith('{') or 'json' in content_type:
+        try:
+            fields = json.loads(stripped)
+        except ValueError:
+            raise Reject(400, 'body is not valid JSON')
+        if not isinstance(fields, dict):
+            raise Reject(400, 'body is JSON but not an object')
+        return fields
+    if content_type == 'application/x-www-form-urlencoded' and stripped:
+        try:
+            form = parse_qs(stripped, keep_blank_values=True, strict_parsing=True)
+        except ValueError:
+            raise Reject(400, 'body is not a valid URL-encoded form')
+        return dict((k, v[0] if len(v) == 1 else v) for k, v in form.items())
+    raise Reject(400, 'body is neither a JSON object nor a URL-encoded form')
+
+
+class CallbackReceiver:
+    """Verifies ZEGO callbacks and queues the accepted ones. Usable without aiohttp's server (tests)."""
+
+    def __init__(self, queue, settings, clock=time.time):
+        self.queue = queue
+        self.settings = settings
+        self.clock = clock
+        self.replays = Replays(settings.max_age, settings.remember)
+        self._pending = set()
+        self.counts = collections.Counter()
+
+    def verify(self, fields):
+        """The checked (event, app_id, timestamp, key) of a callback, or Reject."""
+        given = fields.get('signature')
+        if not isinstance(given, str) or not given:
+            raise Reject(401, 'signature missing')
+        try:
+            timestamp = _int_text(fields.get('timestamp'), 'timestamp')
+        except ValueError:
+            raise Reject(401, 'timestamp missing or not numeric')
+        nonce = fields.get('nonce')
+        if isinstance(nonce, int) and not isinstance(nonce, bool):
+            nonce = '%d' % nonce
+        if not isinstance(nonce, str) or not nonce:
+            raise Reject(401, 'nonce missing')
+        raw_ts = fields['timestamp'] if isinstance(fields['timestamp'], str) else timestamp
+        expected = signature(self.settings.secret, raw_ts, nonce)
+        if not hmac.compare_digest(expected.encode('ascii'), given.strip().lower().encode('utf-8')):
+            raise Reject(401, 'signature mismatch')
+        age = self.clock() - int(timestamp)
+        if abs(age) > self.settings.max_age:
+            raise Reject(401, 'timestamp %s is %d s %s (max_age %d)' % (
+                timestamp, abs(age), 'old' if age > 0 else 'ahead', self.settings.max_age))
+        app_id = fields.get('appid')
+        try:
+            app_id = _int_text(app_id, 'appid')
+        except ValueError:
+            app_id = None if app_id is None else str(app_id)
+        if self.settings.app_id is not None and app_id != self.settings.app_id:
+            raise Reject(403, 'callback for AppID %s, expected %s' % (app_id, self.settings.app_id))
+        event = fields.get('event')
+        if not isinstance(event, str) or not event:
+            raise Reject(400, 'event missing')
+        return event, app_id, int(timestamp), (raw_ts, nonce, given.strip().lower())
+
+    def accept(self, body, content_type='application/json', endpoint='/', remote_addr=None):
+        """Handle one callback body: (HTTP status, answer text). Queues it when it is new and wanted."""
+        try:
+            if len(body) > self.settings.max_body_size:
+                raise Reject(413, 'body of %d bytes is over max_body_size' % len(body))
+            fields = _parse(body, content_type)
+            event, app_id, timestamp, key = self.verify(fields)
+        except Reject as exc:
+            self.counts[exc.status] += 1
+            LOG.warning('zego.rtc.callbacks: refused a callback from %s to %s with HTTP %d: %s',
+                        remote_addr, endpoint, exc.status, exc.reason)
+            return exc.status, exc.reason
+        if self.replays.seen(key):
+            self.counts['redelivery'] += 1
+            LOG.info('zego.rtc.callbacks: %s callback (nonce %s) redelivered; already accepted, not queued again',
+                     event, key[1])
+            return 200, 'already received'
+        self.replays.add(key)
+        if self.settings.events is not None and event not in self.settings.events:
+            self.counts['ignored'] += 1
+            LOG.debug('zego.rtc.callbacks: %s callback not in events, not queued', event)
+            return 200, 'ignored'
+        payload = dict((k, v) for k, v in fields.items() if k != 'signature')
+        data = {
+            'payload': payload,
+            'meta': {
+                'endpoint': endpoint,
+                'event': event,
+                'app_id': app_id,
+                'timestamp': timestamp,
+                'remote_addr': remote_addr,
+            },
+        }
+        self.counts['queued'] += 1
+        try:
+            self.queue.put_nowait(data)
+        except asyncio.QueueFull:
+            # a bounded queue that is full: put it in the background, answer ZEGO now
+            task = asyncio.ensure_future(self.queue.put(data))
+            self._pending.add(task)
+            task.add_done_callback(self._pending.discard)
+        return 200, 'ok'
+
+    async def handle(self, request):
+        if request.method != 'POST':
+            return web.Response(status=405, text='POST only', headers={'Allow': 'POST'})
+        length = request.content_length
+        if length is not None and length > self.settings.max_body_size:
+            self.counts[413] += 1
+            LOG.warning('zego.rtc.callbacks: refused a callback from %s to %s with HTTP 413: '
+                        'Content-Length %d is over max_body_size', request.remote, request.path, length)
+            return web.Response(status=413, text='body over max_body_size')
+        try:
+            body = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            self.counts[413] += 1
+            LOG.warning('zego.rtc.callbacks: refused a callback from %s to %s with HTTP 413: '
+                        'body over max_body_size', request.remote, request.path)
+            return web.Response(status=413, text='body over max_body_size')
+        status, text = self.accept(body, request.content_type, request.path, request.remote)
+        return web.Response(status=status, text=text)
+
+
+async def serve(queue, args, ready=None):
+    """Run the endpoint until cancelled. ``ready`` (a future) receives the bound port."""
+    settings = Settings(args)
+    receiver = CallbackReceiver(queue, settings)
+    app = web.Application(client_max_size=settings.max_body_size)
+    app.router.add_route('*', '/{tail:.*}', receiver.handle)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, settings.host, settings.port, ssl_context=settings.ssl_context())
+        await site.start()
+        sockets = getattr(site._server, 'sockets', None) or []  # pylint: disable=protected-access
+        port = sockets[0].getsockname()[1] if sockets else settings.port
+        LOG.info('zego.rtc.callbacks: listening on %s://%s:%d%s', 'https' if settings.certfile else 'http',
+                 settings.host, port, ' for %s' % ', '.join(sorted(settings.events)) if settings.events else '')
+        if ready is not None and not ready.done():
+            ready.set_result((port, receiver))
+        await asyncio.Future()
+    finally:
+        await runner.cleanup()
+
+
+async def main(queue, args):
+    """ansible-rulebook's entry point."""
+    await serve(queue, args)
+
+
+if __name__ == '__main__':
+    class _PrintQueue(asyncio.Queue):
+        def put_nowait(self, item):
+            print(json.dumps(item))
+
+    import os
+    import sys
+    logging.basicConfig(level=logging.INFO)
+    asyncio.run(main(_PrintQueue(), {'port': int(sys.argv[1]) if len(sys.argv) > 1 else 5000,
+                                     'callback_secret': os.environ.get('ZEGO_CALLBACK_SECRET', '')}))

@@ -1,0 +1,357 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the zego.rtc collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The zego.rtc.callbacks event source over real loopback HTTP(S): verification, every refusal,
+redeliveries, the bounded memory, the official test vector."""
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import asyncio
+import json
+import logging
+import os
+import secrets
+import socket
+import ssl
+import sys
+import time
+
+from urllib.parse import urlencode
+
+import aiohttp
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, '..', '..', 'extensions', 'eda', 'plugins', 'event_source'))
+
+import callbacks  # noqa: E402  pylint: disable=wrong-import-position
+
+SECRET = 'cb-' + secrets.token_hex(16)
+APP_ID = 1234567890
+
+
+def signed(fields, secret=SECRET, timestamp=None, nonce=None):
+    """A ZEGO-shaped callback body with a correct signature (computed independently of the source)."""
+    import hashlib
+    body = dict(fields)
+    ts = body.get('timestamp', '%d' % int(time.time())) if timestamp is None else timestamp
+    body['timestamp'] = ts
+    body['nonce'] = nonce if nonce is not None else body.get('nonce', secrets.token_hex(4))
+    parts = sorted([secret, str(ts), str(body['nonce'])])
+    body['signature'] = hashlib.sha1(''.join(parts).encode()).hexdigest()
+    return body
+
+
+def stream_create(**extra):
+    fields = {
+        'event': 'stream_create', 'appid': str(APP_ID), 'room_id': 'room1', 'room_session_id': '858861968172269569',
+        'user_id': 'u1', 'user_name': 'Ann', 'channel_id': '0', 'stream_id': 's1', 'stream_alias': 's1',
+        'stream_sid': 's-1234', 'title': '', 'stream_attr': '{"cid":0}', 'stream_seq': '2', 'create_time': '1700000000',
+        'create_time_ms': '1700000000123', 'extra_info': '', 'recreate': '0', 'publish_id': 'u1',
+        'publish_name': 'Ann', 'rtmp_url': ['rtmp://x/live/s1'], 'hls_url': [], 'hdl_url': [], 'pic_url': [],
+    }
+    fields.update(extra)
+    return fields
+
+
+class Endpoint:
+    """The source running on a free loopback port, with the queue ansible-rulebook would give it."""
+
+    def __init__(self, **args):
+        self.queue = asyncio.Queue(maxsize=args.pop('queue_size', 0))
+        self.args = dict({'port': 0, 'callback_secret': SECRET}, **args)
+        self.task = None
+        self.port = None
+        self.receiver = None
+        self.session = None
+
+    async def __aenter__(self):
+        ready = asyncio.get_running_loop().create_future()
+        self.task = asyncio.ensure_future(callbacks.serve(self.queue, self.args, ready))
+        done, dummy = await asyncio.wait([ready, self.task], timeout=30, return_when=asyncio.FIRST_COMPLETED)
+        assert ready in done, 'the source did not start: %r' % (self.task.exception() if self.task.done() else None)
+        self.port, self.receiver = ready.result()
+        self.session = aiohttp.ClientSession()
+        return self
+
+    async def __aexit__(self, *exc):
+        await self.session.close()
+        self.task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await self.task
+
+    @property
+    def url(self):
+        return '%s://127.0.0.1:%d/zego/callback' % ('https' if self.args.get('certfile') else 'http', self.port)
+
+    async def post(self, body, content_type='application/json', **kw):
+        if isinstance(body, dict):
+            body = json.dumps(body)
+        async with self.session.post(self.url, data=body, headers={'Content-Type': content_type}, **kw) as resp:
+            return resp.status, await resp.text()
+
+    def queued(self):
+        items = []
+        while not self.queue.empty():
+            items.append(self.queue.get_nowait())
+        return items
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+def refusals(caplog):
+    return [r for r in caplog.records if r.name == 'zego.rtc.callbacks' and r.levelno == logging.WARNING]
+
+
+def test_official_test_vector():
+    assert callbacks.signature('secret', '1470820198', '123412') == '5bd59fd62953a8059fb7eaba95720f66d19e4517'
+
+
+def test_valid_callback_is_queued_with_fields_as_sent(caplog):
+    async def scenario():
+        async with Endpoint(app_id=APP_ID) as ep:
+            body = signed(stream_create())
+            status, dummy = await ep.post(body)
+            return status, body, ep.queued()
+    caplog.set_level(logging.INFO)
+    status, body, queued = run(scenario())
+    assert status == 200
+    assert len(queued) == 1
+    payload, meta = queued[0]['payload'], queued[0]['meta']
+    expected = dict(body)
+    del expected['signature']
+    assert payload == expected
+    assert payload['stream_seq'] == '2' and payload['appid'] == str(APP_ID)
+    assert meta == {'endpoint': '/zego/callback', 'event': 'stream_create', 'app_id': str(APP_ID),
+                    'timestamp': int(body['timestamp']), 'remote_addr': '127.0.0.1'}
+    assert not refusals(caplog)
+    assert SECRET not in caplog.text
+
+
+def test_room_callback_with_numeric_timestamp_and_appid():
+    async def scenario():
+        async with Endpoint(app_id=str(APP_ID)) as ep:
+            body = signed({'event': 'room_create', 'appid': APP_ID, 'room_id': 'r', 'room_session_id': 858861968172269569,
+                           'room_create_time': 1700000000123, 'id_name': 'u1'}, timestamp=int(time.time()))
+            return await ep.post(body), body, ep.queued()
+    (status, dummy), body, queued = run(scenario())
+    assert status == 200
+    assert queued[0]['payload']['room_session_id'] == 858861968172269569
+    assert queued[0]['meta']['app_id'] == str(APP_ID)
+    assert queued[0]['meta']['timestamp'] == body['timestamp']
+
+
+def test_url_encoded_form_body():
+    async def scenario():
+        async with Endpoint(app_id=APP_ID) as ep:
+            body = signed(stream_create(rtmp_url='rtmp://x/live/s1'))
+            return await ep.post(urlencode(body), 'application/x-www-form-urlencoded'), ep.queued()
+    (status, dummy), queued = run(scenario())
+    assert status == 200
+    assert queued[0]['payload']['stream_id'] == 's1'
+    assert queued[0]['payload']['user_name'] == 'Ann'
+
+
+def _fresh():
+    return '%d' % int(time.time())
+
+
+REJECTS = [
+    ('wrong signature', lambda: dict(signed(stream_create()), signature='0' * 40), 'application/json', 401),
+    ('signed with another secret', lambda: signed(stream_create(), secret='other'), 'application/json', 401),
+    ('signature missing', lambda: dict((k, v) for k, v in signed(stream_create()).items() if k != 'signature'),
+     'application/json', 401),
+    ('signature empty', lambda: dict(signed(stream_create()), signature=''), 'application/json', 401),
+    ('nonce missing', lambda: dict((k, v) for k, v in signed(stream_create()).items() if k != 'nonce'),
+     'application/json', 401),
+    ('stale timestamp', lambda: signed(stream_create(), timestamp='%d' % (time.time() - 121)), 'application/json', 401),
+    ('future timestamp', lambda: signed(stream_create(), timestamp='%d' % (time.time() + 121)), 'application/json', 401),
+    ('non-numeric timestamp', lambda: signed(stream_create(), timestamp='now'), 'application/json', 401),
+    ('fractional timestamp', lambda: signed(stream_create(), timestamp='%d.5' % time.time()), 'application/json', 401),
+    ('timestamp missing', lambda: dict((k, v) for k, v in signed(stream_create()).items() if k != 'timestamp'),
+     'application/json', 401),
+    ('foreign AppID', lambda: signed(stream_create(appid='987654321')), 'application/json', 403),
+    ('AppID missing', lambda: signed(dict((k, v) for k, v in stream_create().items() if k != 'appid')),
+     'application/json', 403),
+    ('not JSON', lambda: '{"event": "stream_create", ', 'application/json', 400),
+    ('JSON array', lambda: json.dumps([signed(stream_create())]), 'application/json', 400),
+    ('plain text', lambda: 'hello', 'text/plain', 400),
+    ('event missing', lambda: signed(dict((k, v) for k, v in stream_create().items() if k != 'event')),
+     'application/json', 400),
+    ('too large', lambda: signed(stream_create(extra_info='x' * 70000)), 'application/json', 413),
+]
+
+
+@pytest.mark.parametrize('make_body,content_type,status', [r[1:] for r in REJECTS], ids=[r[0] for r in REJECTS])
+def test_refused_callbacks_are_not_queued_and_logged_once(caplog, make_body, content_type, status):
+    async def scenario():
+        async with Endpoint(app_id=APP_ID) as ep:
+            answer = await ep.post(make_body(), content_type)
+            return answer, ep.queued()
+    caplog.set_level(logging.DEBUG)
+    (got, text), queued = run(scenario())
+    assert got == status, text
+    assert queued == []
+    logged = refusals(caplog)
+    assert len(logged) == 1
+    assert 'HTTP %d' % status in logged[0].getMessage()
+    assert SECRET not in caplog.text
+
+
+def test_chunked_body_over_the_limit_is_refused():
+    async def chunks():
+        for dummy in range(20):
+            yield b'x' * 4096
+
+    async def scenario():
+        async with Endpoint(max_body_size=16384) as ep:
+            async with ep.session.post(ep.url, data=chunks(), headers={'Content-Type': 'application/json'}) as resp:
+                return resp.status, ep.queued()
+    status, queued = run(scenario())
+    assert status == 413
+    assert queued == []
+
+
+def test_redelivery_is_answered_and_not_queued_again(caplog):
+    async def scenario():
+        async with Endpoint(app_id=APP_ID) as ep:
+            body = signed(stream_create())
+            answers = [await ep.post(body) for dummy in range(3)]
+            # the same signed triple with another body: a replay, not a new callback
+            answers.append(await ep.post(dict(body, stream_id='other')))
+            # a new nonce is a new callback
+            answers.append(await ep.post(signed(stream_create(stream_id='s2'))))
+            return answers, ep.queued()
+    caplog.set_level(logging.INFO)
+    answers, queued = run(scenario())
+    assert [a[0] for a in answers] == [200] * 5
+    assert [q['payload']['stream_id'] for q in queued] == ['s1', 's2']
+    assert not refusals(caplog)
+
+
+def test_remembered_callbacks_are_bounded():
+    async def scenario():
+        async with Endpoint(remember=3) as ep:
+            bodies = [signed(stream_create(stream_id='s%d' % i)) for i in range(6)]
+            for body in bodies:
+                assert (await ep.post(body))[0] == 200
+            size = len(ep.receiver.replays)
+            # the newest three are still recognised
+            for body in bodies[3:]:
+                assert (await ep.post(body))[0] == 200
+            return size, ep.queued()
+    size, queued = run(scenario())
+    assert size == 3
+    assert [q['payload']['stream_id'] for q in queued] == ['s%d' % i for i in range(6)]
+
+
+def test_remembered_callbacks_expire_after_twice_max_age():
+    now = [1000.0]
+    replays = callbacks.Replays(max_age=60, capacity=100, clock=lambda: now[0])
+    replays.add(('1', 'a', 'sig'))
+    now[0] += 100
+    replays.add(('2', 'b', 'sig'))
+    assert replays.seen(('1', 'a', 'sig'))
+    now[0] += 21
+    assert not replays.seen(('1', 'a', 'sig'))
+    assert replays.seen(('2', 'b', 'sig'))
+    assert len(replays) == 1
+
+
+def test_events_filter():
+    async def scenario():
+        async with Endpoint(events=['stream_create']) as ep:
+            close = signed({'event': 'stream_close', 'appid': str(APP_ID), 'room_id': 'room1', 'stream_id': 's1',
+                            'type': '100'})
+            answers = [await ep.post(close), await ep.post(signed(stream_create()))]
+            return answers, ep.queued()
+    answers, queued = run(scenario())
+    assert [a[0] for a in answers] == [200, 200]
+    assert [q['payload']['event'] for q in queued] == ['stream_create']
+
+
+def test_full_queue_does_not_block_the_answer():
+    async def scenario():
+        async with Endpoint(queue_size=1) as ep:
+            first = await ep.post(signed(stream_create(stream_id='s1')))
+            second = await asyncio.wait_for(ep.post(signed(stream_create(stream_id='s2'))), 30)
+            got = [ep.queue.get_nowait()['payload']['stream_id']]
+            got.append((await asyncio.wait_for(ep.queue.get(), 30))['payload']['stream_id'])
+            return first[0], second[0], got
+    assert run(scenario()) == (200, 200, ['s1', 's2'])
+
+
+def test_only_post():
+    async def scenario():
+        async with Endpoint() as ep:
+            async with ep.session.get(ep.url) as resp:
+                return resp.status, ep.queued()
+    assert run(scenario()) == (405, [])
+
+
+def test_tls(tmp_path):
+    import trustme
+    ca = trustme.CA()
+    cert = ca.issue_cert('127.0.0.1')
+    certfile, keyfile = str(tmp_path / 'cert.pem'), str(tmp_path / 'key.pem')
+    cert.cert_chain_pems[0].write_to_path(certfile)
+    cert.private_key_pem.write_to_path(keyfile)
+    client_ctx = ssl.create_default_context()
+    ca.configure_trust(client_ctx)
+
+    async def scenario():
+        async with Endpoint(certfile=certfile, keyfile=keyfile) as ep:
+            assert ep.url.startswith('https://')
+            return await ep.post(signed(stream_create()), ssl=client_ctx), ep.queued()
+    (status, dummy), queued = run(scenario())
+    assert status == 200
+    assert len(queued) == 1
+
+
+def test_main_as_ansible_rulebook_calls_it():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        port = s.getsockname()[1]
+
+    async def scenario():
+        queue = asyncio.Queue()
+        task = asyncio.ensure_future(callbacks.main(queue, {'host': '127.0.0.1', 'port': port,
+                                                            'callback_secret': SECRET}))
+        async with aiohttp.ClientSession() as session:
+            for dummy in range(300):
+                try:
+                    async with session.post('http://127.0.0.1:%d/' % port, json=signed(stream_create())) as resp:
+                        status = resp.status
+                    break
+                except aiohttp.ClientConnectionError:
+                    await asyncio.sleep(0.05)
+        item = await asyncio.wait_for(queue.get(), 30)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return status, item
+    status, item = run(scenario())
+    assert status == 200
+    assert item['payload']['stream_id'] == 's1'
+
+
+@pytest.mark.parametrize('args,messages', [
+    ({}, ['port is required', 'callback_secret is required']),
+    ({'port': 'x', 'callback_secret': ''}, ['port must be an integer', 'callback_secret is required']),
+    ({'port': 70000, 'callback_secret': 's', 'app_id': 'abc', 'max_age': 0},
+     ['port must be at most 65535', 'app_id must be a ZEGO AppID', 'max_age must be at least 1']),
+    ({'port': 1, 'callback_secret': 's', 'events': [1], 'keyfile': '/k'}, ['events must be a list', 'keyfile needs certfile']),
+])
+def test_bad_arguments_name_every_problem(args, messages):
+    with pytest.raises(ValueError) as err:
+        callbacks.Settings(args)
+    for message in messages:
+        assert message in str(err.value)
+
+
+def test_secret_of_digits_templated_to_a_number():
+    assert callbacks.Settings({'port': 1, 'callback_secret': 1234567}).secret == '1234567'
+    assert callbacks.Settings({'port': '5000', 'callback_secret': 's', 'app_id': '1234567890'}).app_id == '1234567890'

@@ -1,0 +1,234 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the zego.rtc collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The rulebook zego.rtc.moderate_streams, end to end with a real ansible-rulebook (Java 17):
+simulator -> signed stream_create callback -> zego.rtc.callbacks -> rule -> playbook zego.rtc.delete_streams
+-> DeleteStream on the simulator (-> stream_close type 100, which must trigger nothing)."""
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+SIM = os.path.join(REPO, 'tests', 'simulator', 'zego_sim.py')
+APP_ID = '1234567890'
+JAVA_HOMES = ('/usr/lib/jvm/java-17-openjdk-amd64', '/usr/lib/jvm/java-1.17.0-openjdk-amd64')
+# generous limits for a failure to show up as one; the run normally takes a few seconds per playbook
+WAIT = 180
+
+
+def java_home():
+    for home in [os.environ.get('JAVA_HOME')] + list(JAVA_HOMES):
+        if home and os.path.exists(os.path.join(home, 'bin', 'java')):
+            return home
+    pytest.fail('ansible-rulebook needs Java 17: set JAVA_HOME (looked in %s)' % ', '.join(JAVA_HOMES))
+    return None
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def http(method, url, body=None):
+    data = None if body is None else json.dumps(body).encode('utf-8')
+    request = urllib.request.Request(url, data=data, method=method, headers={'Content-Type': 'application/json'})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as resp:
+            return resp.status, json.loads(resp.read() or b'null')
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode('utf-8', 'replace')
+
+
+def wait_for(predicate, what, proc=None, timeout=WAIT):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        if proc is not None and proc.poll() is not None:
+            pytest.fail('%s: the process ended (rc=%s) first' % (what, proc.returncode))
+        time.sleep(0.2)
+    pytest.fail('timed out waiting for: %s' % what)
+    return None
+
+
+@pytest.fixture
+def collections_root(tmp_path):
+    root = os.environ.get('ZEGO_COLLECTIONS_ROOT')
+    if root:
+        assert os.path.isdir(os.path.join(root, 'ansible_collections', 'zego', 'rtc')), root
+        return root
+    root = str(tmp_path / 'collections')
+    dest = os.path.join(root, 'ansible_collections', 'zego', 'rtc')
+    files = subprocess.check_output(['git', 'ls-files', '-z', '--cached', '--others', '--exclude-standard'],
+                                    cwd=REPO).decode('utf-8').split('\0')
+    for rel in files:
+        src = os.path.join(REPO, rel)
+        if rel and os.path.isfile(src):
+            os.makedirs(os.path.dirname(os.path.join(dest, rel)), exist_ok=True)
+            with open(src, 'rb') as fin, open(os.path.join(dest, rel), 'wb') as fout:
+                fout.write(fin.read())
+    return root
+
+
+class Stack:
+    """The simulator (calling back) and ansible-rulebook running the moderation rulebook."""
+
+    def __init__(self, work, collections_root):
+        self.work = work
+        self.server_secret = secrets.token_hex(16)
+        self.callback_secret = 'cb-' + secrets.token_hex(12)
+        self.port = free_port()
+        self.procs = []
+        self.sim_url = None
+        self.env = dict(os.environ)
+        for key in list(self.env):
+            if key.startswith(('ZEGO_', 'ANSIBLE_')):
+                del self.env[key]
+        self.env.update({
+            'JAVA_HOME': java_home(),
+            'PATH': os.path.dirname(sys.executable) + os.pathsep + self.env.get('PATH', ''),
+            'ANSIBLE_COLLECTIONS_PATH': collections_root,
+            'ANSIBLE_NOCOLOR': '1',
+            'ANSIBLE_LOCAL_TEMP': str(work / 'ansible-tmp'),
+            'ZEGO_RTC_STATE_DIR': str(work / 'rate-state'),
+            'ZEGO_APP_ID': APP_ID,
+            'ZEGO_SERVER_SECRET': self.server_secret,
+            'ZEGO_CALLBACK_SECRET': self.callback_secret,
+        })
+        os.mkdir(self.env['ZEGO_RTC_STATE_DIR'], 0o700)
+
+    def start(self, banned_users, regex=None):
+        sim_out = open(str(self.work / 'sim.out'), 'w')  # pylint: disable=consider-using-with
+        sim = subprocess.Popen(  # pylint: disable=consider-using-with
+            [sys.executable, SIM, '--port', '0', '--app-id', APP_ID, '--secret', self.server_secret, '--rate', '0',
+             '--callback-url', 'http://127.0.0.1:%d/zego/callbacks' % self.port,
+             '--callback-secret', self.callback_secret, '--callback-retry-scale', '0.05'],
+            stdout=sim_out, stderr=subprocess.STDOUT, env=self.env)
+        self.procs.append((sim, sim_out))
+        self.sim_url = wait_for(lambda: open(str(self.work / 'sim.out')).readline().strip(), 'the simulator', sim)
+        self.env['ZEGO_API_URL'] = self.sim_url
+
+        (self.work / 'inventory.yml').write_text(
+            'all:\n  hosts:\n    localhost:\n      ansible_connection: local\n'
+            '      ansible_python_interpreter: %s\n' % sys.executable)
+        variables = {'zego_callback_port': self.port, 'zego_app_id': int(APP_ID), 'zego_banned_user_ids': banned_users}
+        if regex is not None:
+            variables['zego_banned_stream_id_regex'] = regex
+        (self.work / 'vars.yml').write_text(json.dumps(variables))
+        rb_out = open(str(self.work / 'rulebook.out'), 'w')  # pylint: disable=consider-using-with
+        rulebook = subprocess.Popen(  # pylint: disable=consider-using-with
+            ['ansible-rulebook', '-i', 'inventory.yml', '-r', 'zego.rtc.moderate_streams', '--vars', 'vars.yml',
+             '--env-vars', 'ZEGO_CALLBACK_SECRET', '-vv'],
+            cwd=str(self.work), stdout=rb_out, stderr=subprocess.STDOUT, env=self.env)
+        self.procs.append((rulebook, rb_out))
+        wait_for(self._listening, 'the zego.rtc.callbacks source to listen', rulebook)
+        return self
+
+    def _listening(self):
+        with socket.socket() as sock:
+            return sock.connect_ex(('127.0.0.1', self.port)) == 0
+
+    def stop(self):
+        for proc, out in reversed(self.procs):
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGINT)
+                try:
+                    proc.wait(30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait(30)
+            out.close()
+
+    def admin(self, method, path, body=None):
+        return http(method, self.sim_url + '/_sim/' + path, body)
+
+    def streams(self):
+        status, state = self.admin('GET', 'state')
+        assert status == 200
+        return dict((room, sorted(s['stream_id'] for s in items)) for room, items in state['rooms'].items())
+
+    def deletes(self):
+        status, log = self.admin('GET', 'log')
+        assert status == 200
+        return [(e['room_id'], e['stream_id'], e['code'])
+                for e in log['entries'] if e['action'] == 'DeleteStream']
+
+    def deliveries(self):
+        return self.admin('GET', 'callbacks')[1]
+
+    def output(self):
+        return (self.work / 'rulebook.out').read_text()
+
+
+@pytest.fixture
+def stack(tmp_path, collections_root):
+    running = Stack(tmp_path, collections_root)
+    yield running
+    running.stop()
+
+
+def test_banned_publisher_is_deleted_and_nothing_else(stack):
+    stack.start(banned_users=['troll', 'spammer'], regex='^ad_')
+    assert stack.admin('POST', 'reset', {'rooms': {'town-hall': [{'stream_id': 'host_main', 'user_id': 'host'}]}})[0] == 200
+
+    # a forged callback straight to the source: refused, nothing runs
+    forged = {'event': 'stream_create', 'appid': APP_ID, 'timestamp': str(int(time.time())), 'nonce': '1',
+              'signature': '0' * 40, 'room_id': 'town-hall', 'user_id': 'troll', 'stream_id': 'host_main'}
+    assert http('POST', 'http://127.0.0.1:%d/zego/callbacks' % stack.port, forged)[0] == 401
+
+    for stream_id, user_id in (('guest_ann', 'ann'), ('troll_cam', 'troll'), ('ad_banner', 'ben')):
+        status, answer = stack.admin('POST', 'publish', {'room_id': 'town-hall', 'stream_id': stream_id,
+                                                         'user_id': user_id})
+        assert status == 200, answer
+
+    wait_for(lambda: stack.streams()['town-hall'] == ['guest_ann', 'host_main'], 'the banned streams to be deleted')
+    # every callback (3 x stream_create, 2 x stream_close type 100) reached the source and was accepted
+    wait_for(lambda: len([d for d in stack.deliveries()['deliveries'] if d['outcome'] == 'delivered']) == 5,
+             'five delivered callbacks')
+    closes = [d for d in stack.deliveries()['deliveries'] if d['event'] == 'stream_close']
+    assert sorted((d['stream_id'], d['type']) for d in closes) == [('ad_banner', '100'), ('troll_cam', '100')]
+
+    # The rule engine handles events in order: once a later banned stream is gone, the two stream_close
+    # events before it were handled too, and must not have run anything.
+    assert stack.admin('POST', 'publish', {'room_id': 'lobby', 'stream_id': 'late', 'user_id': 'spammer'})[0] == 200
+    wait_for(lambda: stack.streams().get('lobby') == [], 'the late banned stream to be deleted')
+    wait_for(lambda: len([d for d in stack.deliveries()['deliveries'] if d['outcome'] == 'delivered']) == 7,
+             'seven delivered callbacks')
+
+    assert sorted(stack.deletes()) == [('lobby', 'late', 0), ('town-hall', 'ad_banner', 0), ('town-hall', 'troll_cam', 0)]
+    assert stack.streams() == {'town-hall': ['guest_ann', 'host_main'], 'lobby': []}
+    assert all(d['status'] == 200 for d in stack.deliveries()['deliveries'])
+
+    # three playbook runs, no more (the output of the last one may still be arriving)
+    out = wait_for(lambda: stack.output().count('PLAY RECAP') == 3 and stack.output(), 'three playbook runs')
+    assert out.count('failed=0') == 3
+    assert stack.server_secret not in out
+    assert stack.callback_secret not in out
+    assert 'HTTP 401' in out  # the forged callback was logged as refused
+
+
+def test_without_a_regex_only_banned_users_count(stack):
+    stack.start(banned_users=['troll'])
+    for stream_id, user_id in (('a', 'u1'), ('ad_b', 'u2'), ('troll_1', 'troll')):
+        assert stack.admin('POST', 'publish', {'room_id': 'r', 'stream_id': stream_id, 'user_id': user_id})[0] == 200
+    # events are handled in order: once the troll's stream (published last) is gone, the others were judged
+    wait_for(lambda: stack.streams() == {'r': ['a', 'ad_b']}, "the troll's stream to be deleted")
+    assert stack.deletes() == [('r', 'troll_1', 0)]
+    wait_for(lambda: 'PLAY RECAP' in stack.output(), 'the playbook run to end')
+    assert stack.output().count('PLAY RECAP') == 1
