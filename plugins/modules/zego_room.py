@@ -279,11 +279,19 @@ class ZegoRoom(ZegoModule):
     def predict(self, rooms):
         results = []
         for part in chunks(rooms, DESCRIBE_USER_NUM_MAX_ROOMS):
+            if self.abort is not None:
+                msg = NOT_ATTEMPTED % self.abort['message']
+                results.extend(self.record(r, 'failed', self.abort['code'], msg, None, dict(self.abort, message=msg, request_id=None))
+                               for r in part)
+                continue
             try:
                 counts, reply = self.client.describe_user_num(part)
             except ZegoError as exc:
+                stopped = stops_batch(exc)
+                if stopped:
+                    self.abort = exc.to_dict()
                 results.extend(self.record(r, 'failed', exc.code, 'could not count the users: %s' % exc.message,
-                                           exc.request_id, exc.to_dict()) for r in part)
+                                           exc.request_id, exc.to_dict(), stopped) for r in part)
                 continue
             for room_id in part:
                 count = counts[room_id]['user_count']

@@ -84,7 +84,7 @@ attributes:
     support: full
     platforms: posix
 notes:
-  - A kicked user's client is told by ZEGO (C(onRoomStateChanged) with the reason); nothing stops the user from
+  - ZEGO tells the kicked users' clients that they were removed (with O(custom_reason)); nothing stops a user from
     logging in again. Combine with your application's own ban if that matters.
   - ZEGO allows 50 KickoutUser and 10 DescribeUsers requests per second per AppID. O(rate_limit) replaces the
     KickoutUser rate.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# playbooks/delete_streams.yml and playbooks/purge_rooms.yml against the local ZEGO simulator, the way
+# playbooks/delete_streams.yml, purge_rooms.yml, kick_users.yml and close_rooms.yml against the local ZEGO simulator, the way
 # an operator or an AWX job template runs them: credentials in ZEGO_* environment variables, inputs as
 # lists or as survey-style text, and empty or malformed input failing before any API call.
 set -eu

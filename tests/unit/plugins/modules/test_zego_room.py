@@ -86,3 +86,11 @@ def test_bad_input_sends_nothing(zego_http, run_module):
     assert failed and zego_http.seen == []
     for field in ('room_ids[1]', 'room_ids[2]', 'custom_reason'):
         assert field in result['msg'], field
+
+
+def test_check_mode_stops_counting_after_an_error_every_request_would_get(zego_http, run_module):
+    zego_http.expect('DescribeUserNum', code=100000005)
+    result, failed = run_module(zego_room, {'room_ids': ['r%02d' % i for i in range(12)]}, check_mode=True)
+    assert failed and len(zego_http.seen) == 1
+    assert result['rooms'][0]['stopped_batch'] and 'server_secret' in result['rooms'][0]['message']
+    assert result['rooms'][10]['message'].startswith('not attempted') and result['summary']['failed'] == 12

@@ -4,7 +4,7 @@
 """The one home of playbook input parsing: survey-style texts and lists of IDs are split, combined and
 validated (with the modules' own ID rules) and the common playbook options are checked and normalised.
 Every playbook of the collection calls it once; it returns the parsed items and every error at once.
-Documented in playbook_input.yml next to this file."""
+Documented in parse_input.yml next to this file."""
 
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
@@ -200,7 +200,7 @@ def _option(name, value, errors):
     return value
 
 
-def playbook_input(data, items, verb='handle'):
+def parse_input(data, items, verb='handle'):
     """Parse and validate a playbook's input.
 
     ``data`` maps the playbook's input names to what the user gave (unset ones may be left out or be
@@ -209,15 +209,15 @@ def playbook_input(data, items, verb='handle'):
     ``errors`` (every problem, each naming its field), the items under their kind's name, ``count``, and
     every common option in ``data``, normalised (``chunk_size`` an int, ``fail_on_error`` a bool, ...)."""
     if not isinstance(data, dict):
-        raise AnsibleFilterError('playbook_input: expected a dictionary of inputs, got %s' % type(data).__name__)
+        raise AnsibleFilterError('parse_input: expected a dictionary of inputs, got %s' % type(data).__name__)
     if items not in ITEM_KINDS:
-        raise AnsibleFilterError('playbook_input: items must be one of %s, got %r' % (', '.join(sorted(ITEM_KINDS)), items))
+        raise AnsibleFilterError('parse_input: items must be one of %s, got %r' % (', '.join(sorted(ITEM_KINDS)), items))
     kind = ITEM_KINDS[items]
     known = set(OPTIONS) | set([kind['text']]) | set([kind['list']] if kind['list'] else []) | \
         (set(['room_id']) if kind['room'] else set())
     unknown = sorted(set(data) - known)
     if unknown:
-        raise AnsibleFilterError('playbook_input: unknown inputs for %s: %s (known: %s)' % (
+        raise AnsibleFilterError('parse_input: unknown inputs for %s: %s (known: %s)' % (
             items, ', '.join(unknown), ', '.join(sorted(known))))
     errors = []
     result = {}
@@ -233,4 +233,4 @@ def playbook_input(data, items, verb='handle'):
 class FilterModule(object):
 
     def filters(self):
-        return {'playbook_input': playbook_input}
+        return {'parse_input': parse_input}

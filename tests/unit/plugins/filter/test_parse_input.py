@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: zego.rtc contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""zego.rtc.playbook_input: the one parser of playbook input (survey texts, lists, options)."""
+"""zego.rtc.parse_input: the one parser of playbook input (survey texts, lists, options)."""
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
@@ -9,17 +9,17 @@ import pytest
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.zego.rtc.plugins.filter.playbook_input import playbook_input
+from ansible_collections.zego.rtc.plugins.filter.parse_input import parse_input
 
 
 def errors(data, items, verb='delete'):
-    return playbook_input(data, items, verb)['errors']
+    return parse_input(data, items, verb)['errors']
 
 
 # -- streams (delete_streams) ----------------------------------------------------------------------
 def test_streams_from_a_list_and_from_survey_text():
-    res = playbook_input({'streams': [{'room_id': 7, 'stream_id': 's0', 'user_id': 'bot'}], 'room_id': ' d3 ',
-                          'stream_ids': 's1\ns2, s3 s4,,\n'}, 'streams', 'delete')
+    res = parse_input({'streams': [{'room_id': 7, 'stream_id': 's0', 'user_id': 'bot'}], 'room_id': ' d3 ',
+                       'stream_ids': 's1\ns2, s3 s4,,\n'}, 'streams', 'delete')
     assert res['errors'] == []
     assert res['streams'] == [{'room_id': '7', 'stream_id': 's0', 'user_id': 'bot'}] + [
         {'room_id': 'd3', 'stream_id': s} for s in ('s1', 's2', 's3', 's4')]
@@ -53,7 +53,7 @@ def test_every_error_at_once():
 
 # -- rooms (purge_rooms, close_rooms) --------------------------------------------------------------
 def test_rooms_from_list_and_text_are_distinct_in_order():
-    res = playbook_input({'rooms': ['p3', 42], 'room_ids': 'p1\np2, p3;p1'}, 'rooms', 'purge')
+    res = parse_input({'rooms': ['p3', 42], 'room_ids': 'p1\np2, p3;p1'}, 'rooms', 'purge')
     assert res['errors'] == [] and res['rooms'] == ['p3', '42', 'p1', 'p2']
 
 
@@ -71,8 +71,8 @@ def test_room_errors(data, message):
 
 # -- users (kick_users) ------------------------------------------------------------------------------
 def test_users_from_text_and_list():
-    res = playbook_input({'room_id': 'r1', 'user_ids': 'a, b\nc', 'users': [{'room_id': 'r2', 'user_id': 'z'}],
-                          'custom_reason': 'spam'}, 'users', 'kick')
+    res = parse_input({'room_id': 'r1', 'user_ids': 'a, b\nc', 'users': [{'room_id': 'r2', 'user_id': 'z'}],
+                       'custom_reason': 'spam'}, 'users', 'kick')
     assert res['errors'] == [] and res['custom_reason'] == 'spam'
     assert res['users'] == [{'room_id': 'r2', 'user_id': 'z'}] + [{'room_id': 'r1', 'user_id': u} for u in 'abc']
 
@@ -92,7 +92,7 @@ def test_user_errors(data, message):
 
 # -- stream IDs without a room --------------------------------------------------------------------------
 def test_stream_ids_without_room():
-    res = playbook_input({'stream_ids': 'a b a'}, 'stream_ids', 'ban')
+    res = parse_input({'stream_ids': 'a b a'}, 'stream_ids', 'ban')
     assert res['errors'] == [] and res['stream_ids'] == ['a', 'b']
     assert errors({'stream_ids': ''}, 'stream_ids', 'ban') == [
         'nothing to ban: set stream_ids (stream IDs separated by newlines, commas or spaces)']
@@ -108,7 +108,7 @@ def test_stream_ids_without_room():
     ({'fail_on_error': 'true', 'room_close_callback': 'yes'}, {'fail_on_error': True, 'room_close_callback': True}),
 ])
 def test_options_are_normalised(given, expected):
-    res = playbook_input(dict(given, room_ids='r1'), 'rooms', 'close')
+    res = parse_input(dict(given, room_ids='r1'), 'rooms', 'close')
     assert res['errors'] == []
     assert dict((k, res[k]) for k in given) == expected
 
@@ -122,8 +122,8 @@ def test_bad_options(name, value):
 
 def test_misuse_by_a_playbook_raises():
     with pytest.raises(AnsibleFilterError, match='unknown inputs'):
-        playbook_input({'room_ids': 'r', 'colour': 'red'}, 'rooms')
+        parse_input({'room_ids': 'r', 'colour': 'red'}, 'rooms')
     with pytest.raises(AnsibleFilterError, match='items must be one of'):
-        playbook_input({}, 'cats')
+        parse_input({}, 'cats')
     with pytest.raises(AnsibleFilterError, match='dictionary'):
-        playbook_input('r1', 'rooms')
+        parse_input('r1', 'rooms')
