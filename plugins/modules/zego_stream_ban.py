@@ -210,7 +210,7 @@ streams:
       response_lost: false
       stopped_batch: false
 requests:
-  description: The requests sent, in order (in check mode, that would be sent).
+  description: The requests sent, in the order of the stream IDs (in check mode, that would be sent).
   returned: always
   type: list
   elements: dict
@@ -252,8 +252,6 @@ summary:
       type: int
   sample: {total: 2, banned: 2, resumed: 0, failed: 0, duplicates: 0, requests: 1}
 '''
-
-import threading
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -357,19 +355,16 @@ class ZegoStreamBan(ZegoModule):
         return self._failed(ids, action, err, reply.attempts, reply.response_lost, stopped)
 
     def send_all(self, ids):
+        """Every chunk, up to ``concurrency`` at once; results and requests in input order."""
         abort = Abort()
-        log = []
-        lock = threading.Lock()
 
         def one(chunk):
-            mine = []
-            results = self.send(chunk, abort, mine)
-            with lock:
-                log.extend(mine)
-            return results
+            log = []
+            return self.send(chunk, abort, log), log
 
         per_chunk = parallel_map(one, chunks(ids, BAN_BATCH_MAX), self.params['concurrency'])
-        return [res for results in per_chunk for res in results], log
+        return ([res for results, dummy in per_chunk for res in results],
+                [entry for dummy, log in per_chunk for entry in log])
 
     # -- check mode ------------------------------------------------------------------------------
     def predict_all(self, ids):

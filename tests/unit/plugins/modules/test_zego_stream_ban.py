@@ -191,4 +191,6 @@ def test_parallel_chunks_cover_every_id_once(zego_http, run_module):
     assert not failed and result['summary']['banned'] == 200 and result['summary']['requests'] == 10
     sent = [sid for q in zego_http.seen for sid in q['StreamId[]']]
     assert sorted(sent) == ids and all(len(q['StreamId[]']) == 20 for q in zego_http.seen)
+    # whatever order the requests went out in, the result lists them in the order of the IDs
+    assert [r['stream_ids'] for r in result['requests']] == [ids[i:i + 20] for i in range(0, 200, 20)]
     assert len(set(sequences(zego_http))) == 10
