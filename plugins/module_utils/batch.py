@@ -7,6 +7,7 @@ them into ZEGO's per-request limits, the codes that stop a batch, a worker pool,
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.zego.rtc.plugins.module_utils.base import check_id
@@ -95,14 +96,18 @@ class Abort(object):
 
     def __init__(self):
         self.error = None
+        self._lock = threading.Lock()
 
     def note(self, error, exc_or_code):
         """Remember ``error`` (a ZegoError.to_dict()) if ``exc_or_code`` stops the batch (stops_batch);
-        True if this call stopped it."""
-        if self.error is None and stops_batch(exc_or_code):
+        True if this call stopped it (only the first of several workers does)."""
+        if not stops_batch(exc_or_code):
+            return False
+        with self._lock:
+            if self.error is not None:
+                return False
             self.error = error
             return True
-        return False
 
     def not_attempted(self):
         """The error dict for an item that was not sent because of the remembered failure."""
