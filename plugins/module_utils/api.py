@@ -78,6 +78,15 @@ class Pace(object):
 ACTION_PACE = {
     'DeleteStream': Pace(DELETE_STREAM_RATE, DELETE_STREAM_RATE_TEST, write=True),
     'DescribeSimpleStreamList': Pace(LIST_RATE, room_interval=LIST_ROOM_INTERVAL),
+    # media-service ban (zego-api.md section 9.1): 20/s per AppID each, 5/s in the test environment
+    'ForbidRTCStream': Pace(20, 5, write=True),
+    'ForbidRTCStreams': Pace(20, 5, write=True),
+    'ResumeRTCStream': Pace(20, 5, write=True),
+    'ResumeRTCStreams': Pace(20, 5, write=True),
+    # room prohibition rules (section 9.2): 10/s per AppID; no separate test-environment limit is documented
+    'SetForbidStreamRule': Pace(10, write=True),
+    'DelForbidStreamRule': Pace(10, write=True),
+    'DescribeForbidStreamRules': Pace(10),
     # room moderation (zego-api.md 3.4-3.6)
     'CloseRoom': Pace(1, 1, write=True),
     'KickoutUser': Pace(50, write=True),
@@ -91,6 +100,10 @@ KICKOUT_MAX_USERS = 5           # KickoutUser: more gives code 50011
 DESCRIBE_USERS_MAX = 10         # DescribeUsers: UserId[]
 DESCRIBE_USER_NUM_MAX_ROOMS = 10  # DescribeUserNum: RoomId[]
 USER_LIST_MAX_LIMIT = 200       # DescribeUserList: Limit
+BAN_BATCH_MAX = 20              # ForbidRTCStreams / ResumeRTCStreams: StreamId[]
+RULE_DESCRIBE_MAX = 10          # DescribeForbidStreamRules: StreamId[]
+RULE_MAX_DURATION = 86400       # SetForbidStreamRule EffectiveTime: 1 s to 24 h
+RULE_DEFAULT_DURATION = 21600
 
 # How a list-valued parameter goes on the wire: ZEGO's documented form is ``UserId[]=a&UserId[]=b``
 # (zego-api.md section 7 lists the spelling as an open question; it lives here only).
@@ -106,6 +119,16 @@ STREAM_MISSING = 138
 ROOM_MISSING_CODES = frozenset([104, 5024, 50001])
 RATE_LIMIT_CODES = frozenset([7, 206, 207])
 RETRY_CODES = frozenset([1, 122, 123, 124, 151, 154, 5201, 5202, 100000015]) | RATE_LIMIT_CODES
+
+# Media service (ForbidRTCStream(s), ResumeRTCStream(s), zego-api.md sections 2.3 and 9.1): 30002, 1010 and
+# 5007 all mean "call frequency too high" and are rate limits like 206. 3001, 5000, 5001, 5002, 5006 and 30003
+# are "internal error": retried like room-signalling code 1, which is safe because a ban or resume can be
+# repeated (each attempt carries a new Sequence). None of these numbers has another meaning in the
+# room-signalling table, so one set serves every action.
+MEDIA_RATE_LIMIT_CODES = frozenset([30002, 1010, 5007])
+MEDIA_RETRY_CODES = frozenset([3001, 5000, 5001, 5002, 5006, 30003])
+RATE_LIMIT_CODES = RATE_LIMIT_CODES | MEDIA_RATE_LIMIT_CODES
+RETRY_CODES = RETRY_CODES | MEDIA_RATE_LIMIT_CODES | MEDIA_RETRY_CODES
 
 # Codes raised by this client itself (not ZEGO's), for results and callers.
 TRANSPORT_ERROR = -1      # connection failed, timed out or was dropped
@@ -130,6 +153,20 @@ CODE_HINTS = {
     206: 'rate limited by ZEGO (AppID request rate): lower rate_limit or ask ZEGO to raise the limit',
     207: 'rate limited by ZEGO (room request rate)',
 }
+
+CODE_HINTS.update({
+    30002: 'rate limited by ZEGO (media service call frequency): lower rate_limit or ask ZEGO to raise the limit',
+    1010: 'rate limited by ZEGO (media service call frequency)',
+    5007: 'rate limited by ZEGO (media service call frequency)',
+    3000: 'ZEGO does not know this App for the media service: check app_id',
+    3003: 'ZEGO has no token configured for this AppID: contact ZEGO support',
+    30004: 'ZEGO rejected IsTest: check is_test (ZEGO_IS_TEST) for this AppID',
+    30005: 'ZEGO rejected the AppID: check app_id (ZEGO_APP_ID)',
+    30006: 'ZEGO rejected the list of stream IDs',
+    30009: 'ZEGO rejected the stream ID (in the test environment it must start with zegotest-<AppID>-)',
+    40005: 'authentication failed: check app_id and server_secret',
+    50123: 'too many active prohibition rules for this AppID: delete some first',
+})
 
 _LOOPBACK_HOSTS = ('localhost', '::1')
 _SIGNATURE_RE = re.compile(r'(?i)(signature=)[^&\s\'"]*')
@@ -363,6 +400,77 @@ class RateLimiter(object):
             when = max(self.clock(), when + wait)
 
 
+class SequenceCounter(object):
+    """Numbers for ZEGO's ``Sequence`` parameter (ForbidRTCStream(s), ResumeRTCStream(s)), which must strictly
+    increase per stream ID within any 10 seconds: milliseconds since the epoch, but never a number
+    handed out before, i.e. ``max(now_ms, last + 1)``.
+
+    ``last`` lives in a file locked with ``flock`` in the private state directory, so every process on
+    this controller continues above the numbers of the others: parallel forks, later tasks and later
+    runs. A clock that steps back cannot make the numbers go back either. Several controllers do not
+    share the file; their numbers are millisecond timestamps and only collide if two of them ban the
+    same stream ID within the same few milliseconds. Without ``fcntl`` (``path=None``) the numbers are
+    shared by the threads of one process only."""
+
+    def __init__(self, path=None, clock=None):
+        self.path = path
+        self.clock = clock or _now
+        self._lock = threading.Lock()
+        self._last = 0
+
+    @classmethod
+    def for_key(cls, key, clock=None):
+        name = hashlib.sha256(key.encode('utf-8')).hexdigest()[:32]
+        path = os.path.join(private_state_dir(), 'sequence-%s' % name) if fcntl is not None else None
+        return cls(path=path, clock=clock)
+
+    def _step(self, last):
+        return max(int(self.clock() * 1000), last + 1)
+
+    def next(self):
+        """The next number, as the decimal string ZEGO expects."""
+        with self._lock:
+            if self.path is None:
+                self._last = self._step(self._last)
+                return str(self._last)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, 'O_NOFOLLOW', 0), 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                raw = os.read(fd, 64)
+                try:
+                    last = int(raw.decode('ascii').strip() or 0)
+                except (UnicodeDecodeError, ValueError):
+                    last = 0
+                value = self._step(max(last, self._last))
+                os.lseek(fd, 0, os.SEEK_SET)
+                os.ftruncate(fd, 0)
+                os.write(fd, str(value).encode('ascii'))
+            finally:
+                os.close(fd)  # also releases the lock
+            self._last = value
+            return str(value)
+
+
+def rule_expires_at(create_time, effective_time):
+    """When a prohibition rule from DescribeForbidStreamRules ends (Unix seconds), or None if unknown.
+
+    ZEGO documents ``EffectiveTime`` as a timestamp, but its example shows ``3600`` (a duration), so both
+    readings are accepted: a value that looks like a Unix time (seconds, or milliseconds) is the end
+    itself; a smaller one is a duration in seconds after ``CreateTime`` (cut to 24 h, as ZEGO cuts it)."""
+    try:
+        created = int(create_time or 0)
+        effective = int(effective_time or 0)
+    except (TypeError, ValueError):
+        return None
+    if effective >= 100000000000:       # milliseconds since the epoch
+        return effective // 1000
+    if effective >= 1000000000:         # seconds since the epoch (after 2001)
+        return effective
+    if effective > 0 and created > 0:
+        return created + min(effective, RULE_MAX_DURATION)
+    return None
+
+
 def _transport_message(exc, timeout):
     """Describe a requests exception without its text: that text can contain the signed URL."""
     if isinstance(exc, requests.exceptions.SSLError):
@@ -499,6 +607,8 @@ class ZegoClient(object):
         if self.is_test:
             query.append(('IsTest', 'true'))
         for key, value in params:
+            if callable(value):  # a value that must be fresh for every attempt (Sequence)
+                value = value()
             if isinstance(value, (list, tuple)):
                 query.extend((ARRAY_PARAM % key, v) for v in value)
             elif value is not None:
@@ -536,7 +646,8 @@ class ZegoClient(object):
     def call(self, action, params):
         """Call ``action`` with retries, each attempt paced by ACTION_PACE; return a Reply for any code
         that is not retryable. ``params`` is a list of (name, value) pairs; a list value is sent as an
-        array (ARRAY_PARAM) and a None value is left out.
+        array (ARRAY_PARAM), a None value is left out, and a callable is called for every attempt
+        (a value that must change between attempts, such as Sequence).
 
         ZEGO business codes come back in the Reply (the caller decides what 138 means). A failure
         that remains after the retry budget, or one that is not worth retrying, raises ZegoError."""
@@ -613,6 +724,65 @@ class ZegoClient(object):
                 'stream_number_id': item.get('StreamNumberId'),
             })
         return streams, reply
+
+    # -- stream bans (media service) and prohibition rules (room) ---------------------------------
+    def next_sequence(self):
+        """A fresh ``Sequence`` (see SequenceCounter); the client calls it again for every attempt."""
+        with _SEQUENCE_LOCK:
+            if getattr(self, '_sequence', None) is None:
+                key = '%s|%s' % (self.host, self.app_id)
+                self._sequence = SequenceCounter.for_key(key, self.clock) if self._shared else SequenceCounter(clock=self.clock)
+        return self._sequence.next()
+
+    def ban_streams(self, stream_ids, banned=True):
+        """ForbidRTCStream (one ID) or ForbidRTCStreams (2-20 IDs); ResumeRTCStream(s) with ``banned=False``.
+
+        Every attempt carries a new Sequence. Returns the Reply (ZEGO documents no Data); raises ZegoError."""
+        ids = list(stream_ids)
+        if not 1 <= len(ids) <= BAN_BATCH_MAX:
+            raise ValueError('ban_streams takes 1 to %d stream IDs, got %d' % (BAN_BATCH_MAX, len(ids)))
+        verb = 'Forbid' if banned else 'Resume'
+        if len(ids) == 1:
+            return self.call(verb + 'RTCStream', [('StreamId', ids[0]), ('Sequence', self.next_sequence)])
+        return self.call(verb + 'RTCStreams', [('StreamId', ids), ('Sequence', self.next_sequence)])
+
+    def set_stream_rule(self, room_id, stream_id, disable_audio, disable_video, duration):
+        """SetForbidStreamRule: mute audio and/or video of ``stream_id`` in ``room_id`` for ``duration`` s."""
+        params = [('RoomId', room_id), ('StreamId', stream_id), ('DisableAudio', '1' if disable_audio else '0'),
+                  ('DisableVideo', '1' if disable_video else '0'), ('EffectiveTime', str(int(duration)))]
+        return self.call('SetForbidStreamRule', params)
+
+    def delete_stream_rule(self, room_id, stream_id):
+        """DelForbidStreamRule. Returns the Reply (0, or 50124 for a rule that does not exist)."""
+        return self.call('DelForbidStreamRule', [('RoomId', room_id), ('StreamId', stream_id)])
+
+    def describe_stream_rules(self, room_id, stream_ids):
+        """DescribeForbidStreamRules for 1-10 stream IDs of one room.
+
+        Returns ({stream_id: rule or None}, Reply); a rule is a dict with ``disable_audio``,
+        ``disable_video`` (bools), ``create_time``, ``effective_time`` (ZEGO's numbers) and ``expires_at``
+        (rule_expires_at). An ID that ZEGO answers with all zeros, or leaves out, has no rule (None).
+        Raises ZegoError for any code but 0."""
+        ids = list(stream_ids)
+        if not 1 <= len(ids) <= RULE_DESCRIBE_MAX:
+            raise ValueError('describe_stream_rules takes 1 to %d stream IDs, got %d' % (RULE_DESCRIBE_MAX, len(ids)))
+        reply = self.call('DescribeForbidStreamRules', [('RoomId', room_id), ('StreamId', ids)])
+        _raise_unless_ok(reply)
+        data = reply.data if isinstance(reply.data, dict) else {}
+        rules = dict((sid, None) for sid in ids)
+        for item in data.get('ForbidStreamRuleList') or []:
+            if not isinstance(item, dict) or _text(item.get('StreamId')) not in rules:
+                continue
+            audio, video = _int(item.get('DisableAudio')) or 0, _int(item.get('DisableVideo')) or 0
+            created, effective = _int(item.get('CreateTime')) or 0, _int(item.get('EffectiveTime')) or 0
+            if not (audio or video or created or effective):
+                continue  # every field 0: no rule
+            rules[_text(item['StreamId'])] = {
+                'disable_audio': bool(audio), 'disable_video': bool(video),
+                'create_time': created, 'effective_time': effective,
+                'expires_at': rule_expires_at(created, effective),
+            }
+        return rules, reply
 
     def close_room(self, room_id, custom_reason=None, room_close_callback=None):
         """CloseRoom. Returns a Reply (0, or 5018/5024 and the other room-missing codes); raises ZegoError.
@@ -720,6 +890,9 @@ def _text(value):
     return None if value is None else '%s' % (value,)
 
 
+_SEQUENCE_LOCK = threading.Lock()
+
+
 def _int(value):
     try:
         return int(value)
@@ -735,6 +908,8 @@ def _raise_unless_ok(reply):
 
 def _describe_params(params):
     d = dict((k, ','.join('%s' % x for x in v) if isinstance(v, (list, tuple)) else v) for k, v in params)
+    if 'StreamId' in d and 'RoomId' not in d:  # media-service actions name streams only
+        return '%s' % d['StreamId']
     if 'StreamId' in d:
         return '%s/%s' % (d.get('RoomId'), d.get('StreamId'))
     return '%s' % d.get('RoomId', '')

@@ -2,16 +2,21 @@
 # Copyright: zego.rtc contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """What the batch modules share: collecting and validating lists of IDs before any API call, splitting
-them into ZEGO's per-request limits, the codes that stop a batch, and per-item summaries."""
+them into ZEGO's per-request limits, the codes that stop a batch, a worker pool, and per-item summaries."""
 
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.zego.rtc.plugins.module_utils.base import check_id
 
 # Codes that say the request can never succeed for any item (credentials, configuration, permission):
 # a batch stops instead of sending the rest. An API that cannot be reached stops it too.
-FATAL_CODES = frozenset([9] + list(range(100000000, 100000018)))
+# Media service (ForbidRTCStream(s), ResumeRTCStream(s)): 3000 invalid App, 3003 no token configured,
+# 30004 bad isTest, 30005 invalid AppId, 5003 and 40005 authentication failed.
+FATAL_CODES = frozenset([9, 3000, 3003, 5003, 30004, 30005, 40005] + list(range(100000000, 100000018)))
 
 # CloseRoom / KickoutUser CustomReason: at most this many UTF-8 bytes
 CUSTOM_REASON_MAX = 256
@@ -84,3 +89,37 @@ def failure_text(failed, total, noun, label):
     shown = '; '.join('%s: %s' % (label(r), r['message']) for r in failed[:5])
     more = ' (and %d more)' % (len(failed) - 5) if len(failed) > 5 else ''
     return '%d of %d %s failed: %s%s' % (len(failed), total, noun, shown, more)
+
+
+class Abort(object):
+    """Shared by the workers of one batch: holds the first failure that every further request would get."""
+
+    def __init__(self):
+        self.error = None
+        self._lock = threading.Lock()
+
+    def note(self, error, exc_or_code):
+        """Remember ``error`` (a ZegoError.to_dict()) if ``exc_or_code`` stops the batch (stops_batch);
+        True if this call stopped it (only the first of several workers does)."""
+        if not stops_batch(exc_or_code):
+            return False
+        with self._lock:
+            if self.error is not None:
+                return False
+            self.error = error
+            return True
+
+    def not_attempted(self):
+        """The error dict for an item that was not sent because of the remembered failure."""
+        msg = NOT_ATTEMPTED % self.error['message']
+        return dict(self.error, message=msg, request_id=None)
+
+
+def parallel_map(func, items, workers):
+    """``[func(item) for item in items]`` on up to ``workers`` threads, results in input order."""
+    items = list(items)
+    workers = min(int(workers or 1), max(len(items), 1))
+    if workers <= 1:
+        return [func(item) for item in items]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(func, items))

@@ -113,7 +113,7 @@ class Stack:
         })
         os.mkdir(self.env['ZEGO_RTC_STATE_DIR'], 0o700)
 
-    def start(self, banned_users, regex=None):
+    def start(self, banned_users, regex=None, ban=None):
         sim_out = open(str(self.work / 'sim.out'), 'w')  # pylint: disable=consider-using-with
         sim = subprocess.Popen(  # pylint: disable=consider-using-with
             [sys.executable, SIM, '--port', '0', '--app-id', APP_ID, '--secret', self.server_secret, '--rate', '0',
@@ -130,6 +130,8 @@ class Stack:
         variables = {'zego_callback_port': self.port, 'zego_app_id': int(APP_ID), 'zego_banned_user_ids': banned_users}
         if regex is not None:
             variables['zego_banned_stream_id_regex'] = regex
+        if ban is not None:
+            variables['zego_ban_banned_streams'] = ban
         (self.work / 'vars.yml').write_text(json.dumps(variables))
         rb_out = open(str(self.work / 'rulebook.out'), 'w')  # pylint: disable=consider-using-with
         rulebook = subprocess.Popen(  # pylint: disable=consider-using-with
@@ -169,6 +171,11 @@ class Stack:
         return [(e['room_id'], e['stream_id'], e['code'])
                 for e in log['entries'] if e['action'] == 'DeleteStream']
 
+    def banned(self):
+        status, bans = self.admin('GET', 'bans')
+        assert status == 200
+        return sorted(b['stream_id'] for b in bans['banned'])
+
     def deliveries(self):
         return self.admin('GET', 'callbacks')[1]
 
@@ -184,7 +191,8 @@ def stack(tmp_path, collections_root):
 
 
 def test_banned_publisher_is_deleted_and_nothing_else(stack):
-    stack.start(banned_users=['troll', 'spammer'], regex='^ad_')
+    # banning off: only DeleteStream (test_banned_stream_id_is_banned_too covers the default)
+    stack.start(banned_users=['troll', 'spammer'], regex='^ad_', ban=False)
     assert stack.admin('POST', 'reset', {'rooms': {'town-hall': [{'stream_id': 'host_main', 'user_id': 'host'}]}})[0] == 200
 
     # a forged callback straight to the source: refused, nothing runs
@@ -221,10 +229,11 @@ def test_banned_publisher_is_deleted_and_nothing_else(stack):
     assert stack.server_secret not in out
     assert stack.callback_secret not in out
     assert 'HTTP 401' in out  # the forged callback was logged as refused
+    assert stack.banned() == []
 
 
 def test_without_a_regex_only_banned_users_count(stack):
-    stack.start(banned_users=['troll'])
+    stack.start(banned_users=['troll'], ban='false')
     for stream_id, user_id in (('a', 'u1'), ('ad_b', 'u2'), ('troll_1', 'troll')):
         assert stack.admin('POST', 'publish', {'room_id': 'r', 'stream_id': stream_id, 'user_id': user_id})[0] == 200
     # events are handled in order: once the troll's stream (published last) is gone, the others were judged
@@ -232,3 +241,23 @@ def test_without_a_regex_only_banned_users_count(stack):
     assert stack.deletes() == [('r', 'troll_1', 0)]
     wait_for(lambda: 'PLAY RECAP' in stack.output(), 'the playbook run to end')
     assert stack.output().count('PLAY RECAP') == 1
+
+
+def test_banned_stream_id_is_banned_too_so_a_republish_is_refused(stack):
+    # zego_ban_banned_streams is not set: banning is on by default
+    stack.start(banned_users=['troll'])
+    for stream_id, user_id in (('fine', 'ann'), ('troll_cam', 'troll')):
+        assert stack.admin('POST', 'publish', {'room_id': 'r', 'stream_id': stream_id, 'user_id': user_id})[0] == 200
+    wait_for(lambda: stack.streams() == {'r': ['fine']}, "the troll's stream to be deleted")
+    # ban_streams ran before delete_streams, so by now the stream ID is banned
+    assert stack.banned() == ['troll_cam']
+    status, log = stack.admin('GET', 'log')
+    actions = [(e['action'], e['stream_id']) for e in log['entries']]
+    assert actions == [('ForbidRTCStream', 'troll_cam'), ('DeleteStream', 'troll_cam')]
+    # the troll's client publishes the same stream ID again: refused, and nothing new reaches the rulebook
+    status, answer = stack.admin('POST', 'publish', {'room_id': 'r', 'stream_id': 'troll_cam', 'user_id': 'troll'})
+    assert status == 403 and json.loads(answer)['code'] == 1003025  # http() gives an error's body as text
+    assert stack.streams() == {'r': ['fine']}
+    out = wait_for(lambda: stack.output().count('PLAY RECAP') == 2 and stack.output(), 'two playbook runs')
+    assert out.count('failed=0') == 2
+    assert stack.server_secret not in out and stack.callback_secret not in out

@@ -5,6 +5,8 @@
 
 It implements the public-parameter and signature checks, DeleteStream,
 DescribeSimpleStreamList and AddStream on an in-memory room/stream store,
+the media-service stream ban (Forbid/ResumeRTCStream(s)) and the room
+prohibition rules (Set/Describe/DelForbidStreamRule(s)),
 ZEGO's documented rate limits, and injectable faults (error codes, HTTP 5xx,
 dropped connections, slow and garbage answers).  A JSON admin API under
 ``/_sim/`` inspects and drives it.
@@ -56,6 +58,15 @@ ACTION_SPECS = {
     "AddStream": {"app": "rate", "test": 1, "code": 206, "handler": "_change_locked"},
     "DescribeSimpleStreamList": {"app": "list_rate", "test": "list_rate", "room_interval": "list_room_interval",
                                  "code": 207, "handler": "_list_locked"},
+    # media service (zego-api.md section 9.1): 20/s per AppID each, 5/s in the test environment
+    "ForbidRTCStream": {"app": 20, "test": 5, "code": 30002, "handler": "_ban_locked"},
+    "ForbidRTCStreams": {"app": 20, "test": 5, "code": 30002, "handler": "_ban_locked"},
+    "ResumeRTCStream": {"app": 20, "test": 5, "code": 30002, "handler": "_ban_locked"},
+    "ResumeRTCStreams": {"app": 20, "test": 5, "code": 30002, "handler": "_ban_locked"},
+    # room prohibition rules (section 9.2): 10/s per AppID
+    "SetForbidStreamRule": {"app": 10, "test": 10, "code": 206, "handler": "_rule_set_locked"},
+    "DescribeForbidStreamRules": {"app": 10, "test": 10, "code": 206, "handler": "_rule_describe_locked"},
+    "DelForbidStreamRule": {"app": 10, "test": 10, "code": 206, "handler": "_rule_del_locked"},
     # room moderation (users in rooms)
     "CloseRoom": {"app": 1, "test": 1, "code": 206, "handler": "_close_room_locked"},
     "KickoutUser": {"app": 50, "test": 50, "code": 206, "handler": "_kickout_locked"},
@@ -63,6 +74,23 @@ ACTION_SPECS = {
     "DescribeUsers": {"app": 10, "test": 10, "code": 206, "handler": "_describe_users_locked"},
     "DescribeUserList": {"app": 200, "test": 200, "room_interval": 1.0, "code": 207, "handler": "_user_list_locked"},
 }
+
+# Media-service answers (zego-api.md section 9.1). ZEGO does not document what a stale Sequence gets;
+# the simulator answers SEQUENCE_CODE (its own choice) for a missing or non-numeric Sequence and for one
+# that is not greater than the last Sequence of the same StreamId within SEQUENCE_WINDOW seconds.
+SEQUENCE_CODE = 30011
+SEQUENCE_WINDOW = 10.0
+BAN_BATCH_MAX = 20
+# What the simulator answers when a banned stream ID is published (AddStream or /_sim/publish): the
+# publisher's SDK error 1003025. ZEGO documents no server-API code for it.
+BANNED_CODE = 1003025
+# Prohibition rules (section 9.2)
+RULE_DESCRIBE_MAX = 10
+RULE_MAX_DURATION = 86400
+RULE_DEFAULT_DURATION = 21600
+MAX_ACTIVE_RULES = 1000     # simulator choice: ZEGO documents code 50123 but not its threshold
+RULE_TIME_MODES = ("duration", "timestamp")
+_STREAM_ID_RE = re.compile(r"^[A-Za-z0-9_-]+$")
 
 # ZEGO's documented batch limits
 KICKOUT_MAX_USERS = 5
@@ -96,6 +124,14 @@ MESSAGES = {
     104: "Room does not exist",
     124: "Failed to delete stream information",
     138: "Stream information does not exist",
+    9: "No permission for this interface",
+    1003025: "Stream is banned (simulator: the publisher's SDK error)",
+    30002: "Call frequency too high",
+    30006: "Invalid StreamId list",
+    30009: "Invalid StreamId",
+    SEQUENCE_CODE: "Sequence missing or not increasing for this StreamId (simulator)",
+    50123: "Too many active ban rules",
+    50124: "Rule to delete does not exist",
     154: "Failed to get list information",
     206: "App request QPS too high, rate limited",
     207: "Room request QPS too high, rate limited",
@@ -134,6 +170,10 @@ _GARBAGE = b'<!-- upstream -->\x00\x01{"Code": 0, "Mess'
 
 class SimulatorError(ValueError):
     """Invalid input given to the simulator (bad seed data, config or fault spec)."""
+
+
+class StreamBanned(SimulatorError):
+    """A client tried to publish a banned stream ID."""
 
 
 def _message(code):
@@ -535,7 +575,8 @@ class Simulator:
     def __init__(self, app_id=1234567890, secret="0" * 32, host="127.0.0.1", port=0, rate=10,
                  latency_ms=0, faults=None, tls_cert=None, tls_key=None, missing_room_code=138,
                  list_room_interval=10.0, list_rate=50, clock_offset=0.0, slow_ms=5000,
-                 request_log=None, rooms=None, callback_url=None, callback_secret=None, callback_retry_scale=1.0):
+                 request_log=None, rooms=None, rules_enabled=True, rule_time="duration", rule_missing_code=0,
+                 callback_url=None, callback_secret=None, callback_retry_scale=1.0):
         if not _is_loopback(host):
             raise SimulatorError("host must be a loopback address, got %r" % host)
         if (tls_cert is None) != (tls_key is None):
@@ -554,7 +595,11 @@ class Simulator:
             "rate": rate, "latency_ms": latency_ms, "missing_room_code": missing_room_code,
             "list_room_interval": list_room_interval, "list_rate": list_rate,
             "clock_offset": clock_offset, "slow_ms": slow_ms, "faults": faults,
+            "rules_enabled": rules_enabled, "rule_time": rule_time, "rule_missing_code": rule_missing_code,
         })
+        self._banned = collections.OrderedDict()
+        self._sequences = {}
+        self._rules = collections.OrderedDict()
         self._rooms = {}
         self._log = collections.deque(maxlen=LOG_LIMIT)
         self._seq = 0
@@ -666,6 +711,16 @@ class Simulator:
             elif key == "faults":
                 new_spec = parse_fault_spec(value)
                 value = new_spec["spec"]
+            elif key == "rules_enabled":
+                if not isinstance(value, bool):
+                    raise SimulatorError("rules_enabled must be true or false")
+            elif key == "rule_time":
+                if value not in RULE_TIME_MODES:
+                    raise SimulatorError("rule_time must be one of %s" % (RULE_TIME_MODES,))
+            elif key == "rule_missing_code":
+                value = int(value)
+                if value not in (0, 50124):
+                    raise SimulatorError("rule_missing_code must be 0 or 50124")
             else:
                 raise SimulatorError("unknown config key %r" % key)
             cfg[key] = value
@@ -677,7 +732,10 @@ class Simulator:
 
     def configure(self, **changes):
         """Change rate, latency_ms, missing_room_code, list_room_interval, list_rate,
-        clock_offset, slow_ms or faults (random fault spec) at run time."""
+        clock_offset, slow_ms, faults (random fault spec), rules_enabled (prohibition rules
+        feature; off: code 9), rule_time (how DescribeForbidStreamRules reports EffectiveTime:
+        "duration" or "timestamp") or rule_missing_code (DelForbidStreamRule of a missing rule:
+        0 or 50124) at run time."""
         with self._lock:
             self._configure_locked(changes)
             return self.config()
@@ -842,6 +900,9 @@ class Simulator:
             self._queue = []
             self._windows = {}
             self._room_calls = {}
+            self._banned = collections.OrderedDict()
+            self._sequences = {}
+            self._rules = collections.OrderedDict()
             self._rng = random.Random(self._fault_spec["seed"])
             self._reset_stats_locked()
             if rooms:
@@ -927,6 +988,8 @@ class Simulator:
             "timestamp": params.get("Timestamp"),
             "is_test": _is_test(params),
         }
+        if params.get("Sequence") is not None:
+            entry["sequence"] = params.get("Sequence")
         arrays = dict((k[:-2], v) for k, v in params.items() if k.endswith("[]"))
         if arrays:
             entry["arrays"] = arrays
@@ -999,7 +1062,8 @@ class Simulator:
         for idx, entry in enumerate(self._queue):
             if entry["action"] != action:
                 continue
-            if entry["stream_id"] is not None and entry["stream_id"] != params.get("StreamId"):
+            if entry["stream_id"] is not None and entry["stream_id"] != params.get("StreamId") \
+                    and entry["stream_id"] not in (params.get("StreamId[]") or ()):
                 continue
             if entry["room_id"] is not None and entry["room_id"] != params.get("RoomId"):
                 continue
@@ -1037,6 +1101,8 @@ class Simulator:
             return 0, None
         if room is None:
             return 104, None
+        if stream_id in self._banned:
+            return BANNED_CODE, None
         if stream_id in room.streams:
             return 1012, None
         room.streams[stream_id] = {
@@ -1053,9 +1119,12 @@ class Simulator:
 
     def publish(self, room_id, stream_id, user_id, user_name=""):
         """A client starts publishing: the stream appears (its room too, if needed) and, with callbacks
-        configured, stream_create is sent. Returns the stream; SimulatorError if it exists already."""
+        configured, stream_create is sent. Returns the stream; SimulatorError if it exists already,
+        StreamBanned if the stream ID is banned (ForbidRTCStream)."""
         self._check_rooms({room_id: [{"stream_id": stream_id, "user_id": user_id, "user_name": user_name}]})
         with self._lock:
+            if stream_id in self._banned:
+                raise StreamBanned("stream ID %r is banned: the publisher gets error %d" % (stream_id, BANNED_CODE))
             room = self._rooms.get(room_id)
             if room is not None and stream_id in room.streams:
                 raise SimulatorError("stream %r already exists in room %r" % (stream_id, room_id))
@@ -1083,6 +1152,163 @@ class Simulator:
                     "StreamNumberId": s["stream_number_id"],
                 })
         return 0, {"StreamList": items}
+
+    # ------------------------------------------------------------------ stream bans (media service)
+
+    def _ban_locked(self, action, params):
+        """Forbid/ResumeRTCStream(s): StreamId (single) or StreamId[] (1-20, batch) and Sequence."""
+        batch = action.endswith("Streams")
+        bad_code = 30006 if batch else 30009
+        if batch:
+            ids = params.get("StreamId[]")
+            if not isinstance(ids, list) or not 1 <= len(ids) <= BAN_BATCH_MAX:
+                return 30006, None
+        else:
+            ids = [params.get("StreamId")]
+        prefix = "zegotest-%s-" % self.app_id
+        for sid in ids:
+            if not isinstance(sid, str) or not sid or _blen(sid) > MAX_LEN["StreamId"] or not _STREAM_ID_RE.match(sid):
+                return bad_code, None
+            if _is_test(params) and not sid.startswith(prefix):
+                return bad_code, None
+        seq = params.get("Sequence")
+        if not isinstance(seq, str) or not _UINT_RE.match(seq):
+            return SEQUENCE_CODE, None
+        seq = int(seq)
+        now = time.time()
+        for sid in ids:
+            last = self._sequences.get(sid)
+            if last is not None and now - last[1] < SEQUENCE_WINDOW and seq <= last[0]:
+                return SEQUENCE_CODE, None
+        for sid in ids:
+            self._sequences[sid] = (seq, now)
+            if action.startswith("Forbid"):
+                if sid not in self._banned:
+                    self._banned[sid] = {"stream_id": sid, "since": now, "sequence": seq}
+            else:
+                self._banned.pop(sid, None)
+        return 0, None
+
+    def banned(self):
+        """The banned stream IDs, oldest first, each {"stream_id", "since", "sequence"}."""
+        with self._lock:
+            return [dict(b) for b in self._banned.values()]
+
+    def ban(self, stream_ids):
+        """Ban stream IDs directly (test set-up), as if ForbidRTCStream had been called."""
+        if not isinstance(stream_ids, list) or not all(isinstance(x, str) and x for x in stream_ids):
+            raise SimulatorError("stream_ids must be a list of non-empty strings")
+        with self._lock:
+            now = time.time()
+            for sid in stream_ids:
+                self._banned.setdefault(sid, {"stream_id": sid, "since": now, "sequence": None})
+
+    # ------------------------------------------------------------------ prohibition rules (room)
+
+    def _rules_refused_locked(self, params, names):
+        if not self._cfg["rules_enabled"]:
+            return 9
+        for name in names:
+            value = params.get(name)
+            if not isinstance(value, str) or not value:
+                return 2
+            if _blen(value) > MAX_LEN[name]:
+                return 3
+        return 0
+
+    def _rule_out(self, rule):
+        if self._cfg["rule_time"] == "timestamp":
+            effective = rule["create_time"] + rule["duration"]
+        else:
+            effective = rule["duration"]
+        return {"StreamId": rule["stream_id"], "DisableAudio": rule["disable_audio"],
+                "DisableVideo": rule["disable_video"], "CreateTime": rule["create_time"], "EffectiveTime": effective}
+
+    def _rule_set_locked(self, _action, params):
+        code = self._rules_refused_locked(params, ("RoomId", "StreamId"))
+        if code:
+            return code, None
+        flags = []
+        for name in ("DisableAudio", "DisableVideo"):
+            value = params.get(name, "0")
+            if value not in ("0", "1"):
+                return 2, None
+            flags.append(int(value))
+        if not any(flags):
+            return 2, None
+        duration = params.get("EffectiveTime")
+        if duration is None or duration == "":
+            duration = RULE_DEFAULT_DURATION
+        elif not _UINT_RE.match(duration) or int(duration) < 1:
+            return 2, None
+        duration = min(int(duration), RULE_MAX_DURATION)
+        now = int(time.time())
+        key = (params["RoomId"], params["StreamId"])
+        active = sum(1 for k, r in self._rules.items() if k != key and r["create_time"] + r["duration"] > now)
+        if active >= MAX_ACTIVE_RULES:
+            return 50123, None
+        self._rules.pop(key, None)
+        self._rules[key] = {"room_id": key[0], "stream_id": key[1], "disable_audio": flags[0],
+                            "disable_video": flags[1], "create_time": now, "duration": duration}
+        return 0, None
+
+    def _rule_describe_locked(self, _action, params):
+        code = self._rules_refused_locked(params, ("RoomId",))
+        if code:
+            return code, None
+        ids = params.get("StreamId[]")
+        if not isinstance(ids, list) or not 1 <= len(ids) <= RULE_DESCRIBE_MAX or not all(ids):
+            return 2, None
+        if any(_blen(sid) > MAX_LEN["StreamId"] for sid in ids):
+            return 3, None
+        room_id = params["RoomId"]
+        items = []
+        for sid in ids:
+            rule = self._rules.get((room_id, sid))
+            if rule is None:  # ZEGO: an ID without a rule comes back with every field 0
+                items.append({"StreamId": sid, "DisableAudio": 0, "DisableVideo": 0, "CreateTime": 0, "EffectiveTime": 0})
+            else:  # expired rules are listed too
+                items.append(self._rule_out(rule))
+        return 0, {"RoomId": room_id, "ForbidStreamRuleList": items}
+
+    def _rule_del_locked(self, _action, params):
+        code = self._rules_refused_locked(params, ("RoomId", "StreamId"))
+        if code:
+            return code, None
+        if self._rules.pop((params["RoomId"], params["StreamId"]), None) is None:
+            return self._cfg["rule_missing_code"], None
+        return 0, None
+
+    def rules(self):
+        """Every rule, expired ones included: {"room_id", "stream_id", "disable_audio", "disable_video",
+        "create_time", "duration", "expires_at", "active"}."""
+        now = time.time()
+        with self._lock:
+            return [dict(r, expires_at=r["create_time"] + r["duration"],
+                         active=r["create_time"] + r["duration"] > now) for r in self._rules.values()]
+
+    def add_rules(self, rules):
+        """Add rules directly (test set-up); each needs room_id, stream_id and may set disable_audio,
+        disable_video (0/1, default 1 and 0), create_time (Unix s, default now) and duration (default 21600)."""
+        if not isinstance(rules, list):
+            raise SimulatorError("rules must be a list")
+        checked = []
+        now = int(time.time())
+        for item in rules:
+            if not isinstance(item, dict) or not all(isinstance(item.get(k), str) and item.get(k) for k in ("room_id", "stream_id")):
+                raise SimulatorError("every rule needs non-empty string room_id and stream_id")
+            unknown = set(item) - set(("room_id", "stream_id", "disable_audio", "disable_video", "create_time", "duration"))
+            if unknown:
+                raise SimulatorError("unknown rule fields: %s" % ", ".join(sorted(unknown)))
+            rule = {"room_id": item["room_id"], "stream_id": item["stream_id"],
+                    "disable_audio": int(item.get("disable_audio", 1)), "disable_video": int(item.get("disable_video", 0)),
+                    "create_time": int(item.get("create_time", now)), "duration": int(item.get("duration", RULE_DEFAULT_DURATION))}
+            checked.append(rule)
+        with self._lock:
+            for rule in checked:
+                key = (rule["room_id"], rule["stream_id"])
+                self._rules.pop(key, None)
+                self._rules[key] = rule
 
     @staticmethod
     def _too_long(params, names):
@@ -1253,9 +1479,11 @@ class Simulator:
             "/_sim/config": self._admin_config,
             "/_sim/stats": self._admin_stats,
             "/_sim/health": self._admin_health,
+            "/_sim/bans": self._admin_bans,
+            "/_sim/rules": self._admin_rules,
             "/_sim/publish": self._admin_publish,
-            "/_sim/callbacks": self._admin_callbacks,
             "/_sim/users": self._admin_users,
+            "/_sim/callbacks": self._admin_callbacks,
         }
         func = handlers.get(route)
         if func is None:
@@ -1337,6 +1565,34 @@ class Simulator:
             return 405, {"error": "use GET"}
         return 200, self.stats()
 
+    def _admin_bans(self, method, _query, payload):
+        if method == "GET":
+            return 200, {"banned": self.banned()}
+        if method == "POST":
+            if not isinstance(payload, dict) or "stream_ids" not in payload:
+                raise SimulatorError('body must be {"stream_ids": [...]}')
+            self.ban(payload["stream_ids"])
+            return 200, {"banned": self.banned()}
+        if method == "DELETE":
+            with self._lock:
+                self._banned = collections.OrderedDict()
+            return 200, {"banned": []}
+        return 405, {"error": "use GET, POST or DELETE"}
+
+    def _admin_rules(self, method, _query, payload):
+        if method == "GET":
+            return 200, {"rules": self.rules()}
+        if method == "POST":
+            if not isinstance(payload, dict) or "rules" not in payload:
+                raise SimulatorError('body must be {"rules": [...]}')
+            self.add_rules(payload["rules"])
+            return 200, {"rules": self.rules()}
+        if method == "DELETE":
+            with self._lock:
+                self._rules = collections.OrderedDict()
+            return 200, {"rules": []}
+        return 405, {"error": "use GET, POST or DELETE"}
+
     def _admin_users(self, method, query, payload):
         if method == "GET":
             room = query.get("room_id", [None])[0]
@@ -1367,6 +1623,8 @@ class Simulator:
         try:
             stream = self.publish(payload["room_id"], payload["stream_id"], payload.get("user_id") or "",
                                   payload.get("user_name") or "")
+        except StreamBanned as exc:
+            return 403, {"error": str(exc), "code": BANNED_CODE}
         except SimulatorError as exc:
             if "already exists" in str(exc):
                 return 409, {"error": str(exc)}
@@ -1451,6 +1709,12 @@ def build_parser():
     parser.add_argument("--clock-offset", type=float, default=0.0, help="seconds added to the server clock")
     parser.add_argument("--slow-ms", type=float, default=5000, help="delay of the 'slow' fault in ms")
     parser.add_argument("--request-log", help="also append log entries as JSON lines to this file")
+    parser.add_argument("--rules-disabled", action="store_true",
+                        help="prohibition rules not enabled for the AppID: Set/Describe/DelForbidStreamRule answer 9")
+    parser.add_argument("--rule-time", default="duration", choices=RULE_TIME_MODES,
+                        help="DescribeForbidStreamRules EffectiveTime: the rule's duration (default) or its end timestamp")
+    parser.add_argument("--rule-missing-code", type=int, default=0, choices=(0, 50124),
+                        help="DelForbidStreamRule answer for a rule that does not exist (default 0)")
     parser.add_argument("--callback-url", help="send signed ZEGO server callbacks (stream_create, stream_close) here")
     parser.add_argument("--callback-secret", help="the CallbackSecret that signs the callbacks")
     parser.add_argument("--callback-retry-scale", type=float, default=1.0,
@@ -1475,8 +1739,10 @@ def main(argv=None):
                         missing_room_code=args.missing_room_code,
                         list_room_interval=args.list_room_interval, list_rate=args.list_rate,
                         clock_offset=args.clock_offset, slow_ms=args.slow_ms,
-                        request_log=args.request_log, rooms=rooms, callback_url=args.callback_url,
-                        callback_secret=args.callback_secret, callback_retry_scale=args.callback_retry_scale)
+                        request_log=args.request_log, rooms=rooms, rules_enabled=not args.rules_disabled,
+                        rule_time=args.rule_time, rule_missing_code=args.rule_missing_code,
+                        callback_url=args.callback_url, callback_secret=args.callback_secret,
+                        callback_retry_scale=args.callback_retry_scale)
     except (SimulatorError, OSError, ValueError) as exc:
         parser.error(str(exc))
     stop = threading.Event()

@@ -81,6 +81,7 @@ def test_credential_type_inputs():
 @pytest.mark.parametrize('survey,playbook', [
     ('survey_delete_streams.json', 'delete_streams.yml'),
     ('survey_purge_rooms.json', 'purge_rooms.yml'),
+    ('survey_ban_streams.json', 'ban_streams.yml'),
     ('survey_close_rooms.json', 'close_rooms.yml'),
     ('survey_kick_users.json', 'kick_users.yml'),
 ])

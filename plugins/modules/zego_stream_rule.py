@@ -1,0 +1,473 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: zego.rtc contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: zego_stream_rule
+short_description: Mute the audio and/or video of stream IDs in a ZEGO RTC room for a while (prohibition rules)
+version_added: 1.1.0
+description:
+  - Sets or deletes ZEGO room prohibition rules with the C(SetForbidStreamRule), C(DescribeForbidStreamRules)
+    and C(DelForbidStreamRule) server APIs. A rule mutes the audio, the video, or both of a stream ID in one room,
+    for 1 second to 24 hours.
+  - Idempotent. The rules of the stream IDs are read first (10 per request). With O(state=present), a rule that is
+    still in force with the same O(disable_audio) and O(disable_video) is left as it is (C(ok)); a missing,
+    expired or different rule is set (C(changed)). With O(state=absent), only a rule that ZEGO lists is deleted.
+  - Takes one stream ID (O(stream_id)) or a list (O(stream_ids)) of one room. A list is validated as a whole before
+    the first request, duplicates are handled once, and every stream ID is attempted even if some fail.
+  - ZEGO support must enable prohibition rules for an AppID before these APIs can be used; until then ZEGO
+    refuses them (the module reports code 9, no permission).
+author:
+  - zego.rtc maintainers (@zego-rtc)
+extends_documentation_fragment:
+  - zego.rtc.api
+options:
+  room_id:
+    description:
+      - The room the rules apply to. At most 128 bytes.
+    type: str
+    required: true
+  stream_id:
+    description:
+      - The stream ID to mute or unmute. At most 256 bytes of letters, digits, C(-) and C(_).
+      - Mutually exclusive with O(stream_ids).
+    type: str
+  stream_ids:
+    description:
+      - Many stream IDs of the room in one task. Mutually exclusive with O(stream_id). An empty list does nothing.
+    type: list
+    elements: str
+  disable_audio:
+    description:
+      - Mute the audio of the stream IDs. With O(state=present), at least one of O(disable_audio) and
+        O(disable_video) must be V(true).
+    type: bool
+    default: false
+  disable_video:
+    description:
+      - Mute the video of the stream IDs.
+    type: bool
+    default: false
+  duration:
+    description:
+      - How long a rule that is set stays in force, in seconds, from 1 to 86400 (24 hours). ZEGO's default is
+        21600 (6 hours).
+      - A rule that is still in force with the same settings is not set again, so this does not extend it; delete
+        the rule first (O(state=absent)) to start a new period.
+    type: int
+    default: 21600
+  state:
+    description:
+      - V(present) makes sure a rule with these settings is in force; V(absent) deletes the rules of the stream IDs.
+    type: str
+    choices: [present, absent]
+    default: present
+  concurrency:
+    description:
+      - How many Set or Del requests may be in flight at once. Pacing to ZEGO's limit applies regardless. At most 32.
+    type: int
+    default: 4
+attributes:
+  check_mode:
+    support: full
+    details:
+      - Reads the rules with C(DescribeForbidStreamRules) and predicts every stream ID; never sends Set or Del.
+  diff_mode:
+    support: full
+    details:
+      - Shows each stream ID's rule before and after (V(absent) when there is none).
+  idempotent:
+    support: full
+  action_group:
+    support: full
+    membership:
+      - zego.rtc.zego
+  platform:
+    support: full
+    platforms: posix
+notes:
+  - ZEGO allows 10 requests per second per AppID for each of the three actions; requests are paced to that across
+    all tasks and forks of this controller (O(rate_limit) replaces it for Set and Del).
+  - "ZEGO documents the C(EffectiveTime) it lists as a timestamp, but its example shows a duration. The module
+    accepts both: a value that looks like a Unix time (from 10^9) is when the rule ends; a smaller one is a
+    duration after C(CreateTime). A rule whose end cannot be worked out counts as not in force, so
+    O(state=present) sets it again; O(state=absent) deletes every rule ZEGO lists, in force or expired."
+  - The last rule set for a stream ID wins. Deleting a rule that does not exist (ZEGO code 50124, or 0) is reported
+    as already absent.
+seealso:
+  - module: zego.rtc.zego_stream_ban
+  - name: SetForbidStreamRule (ZEGO documentation)
+    description: ZEGO's reference for setting a prohibition rule.
+    link: https://www.zegocloud.com/docs/real-time-video-server/api-reference/room/forbid-stream-rule/set-forbid-stream-rule
+  - name: DescribeForbidStreamRules (ZEGO documentation)
+    description: ZEGO's reference for reading prohibition rules.
+    link: https://www.zegocloud.com/docs/real-time-video-server/api-reference/room/forbid-stream-rule/describe-forbid-stream-rules
+'''
+
+EXAMPLES = r'''
+- name: Mute the video of a stream for one hour
+  zego.rtc.zego_stream_rule:
+    app_id: 1234567890
+    server_secret: "{{ zego_server_secret }}"
+    room_id: room1
+    stream_id: stream1
+    disable_video: true
+    duration: 3600
+  delegate_to: localhost
+
+- name: Mute audio and video of several streams for ZEGO's default 6 hours
+  zego.rtc.zego_stream_rule:
+    room_id: room1
+    stream_ids: [s1, s2, s3]
+    disable_audio: true
+    disable_video: true
+  register: muted
+
+- name: Show what was done
+  ansible.builtin.debug:
+    var: muted.summary
+
+- name: Lift the rules
+  zego.rtc.zego_stream_rule:
+    room_id: room1
+    stream_ids: [s1, s2, s3]
+    state: absent
+
+- name: Preview (reads the rules only)
+  zego.rtc.zego_stream_rule:
+    room_id: room1
+    stream_id: s1
+    disable_audio: true
+  check_mode: true
+  diff: true
+'''
+
+RETURN = r'''
+stream:
+  description: The outcome for the one stream ID, when O(stream_id) is used.
+  returned: when O(stream_id) is used
+  type: dict
+  contains:
+    room_id:
+      description: The room.
+      type: str
+      sample: room1
+    stream_id:
+      description: The stream ID.
+      type: str
+      sample: stream1
+    outcome:
+      description:
+        - V(set) (a rule was set; in check mode, would be), V(unchanged) (the same rule is in force),
+          V(deleted) (the rule was deleted; in check mode, would be), V(already_absent) (no rule to delete),
+          or V(failed).
+      type: str
+      sample: set
+    before:
+      description:
+        - The rule ZEGO listed before the task, or V(null) if there was none.
+        - C(active) says whether it was still in force; C(expires_at) is when it ends (Unix seconds, V(null) if
+          unknown).
+      type: dict
+      sample: {disable_audio: false, disable_video: true, create_time: 1700000000, effective_time: 3600,
+               expires_at: 1700003600, active: true}
+    code:
+      description: ZEGO's return code of the Set or Del request (V(null) if none was sent).
+      type: int
+      sample: 0
+    message:
+      description: ZEGO's message, or what happened.
+      type: str
+      sample: success
+    request_id:
+      description: ZEGO's RequestId of the last request for this stream ID.
+      type: str
+      sample: "5885338326725063742"
+    attempts:
+      description: Set or Del requests sent for this stream ID (0 in check mode or when nothing was to do).
+      type: int
+      sample: 1
+    stopped_batch:
+      description:
+        - V(true) when this stream ID's failure stopped the batch (an error every further request would get, such as
+          no permission or rejected credentials); the stream IDs after it were not attempted and say so.
+      type: bool
+      sample: false
+    error:
+      description: Why the stream ID failed; only when RV(stream.outcome=failed).
+      type: dict
+      returned: on failure
+      contains:
+        code:
+          description: ZEGO's code, or V(-1) no connection or answer, V(-2) HTTP error, V(-3) not ZEGO JSON.
+          type: int
+        message:
+          description: What went wrong and what to check.
+          type: str
+        request_id:
+          description: ZEGO's RequestId, if any.
+          type: str
+        action:
+          description: The ZEGO action that failed.
+          type: str
+streams:
+  description: One outcome per distinct stream ID, in input order, each shaped like RV(stream).
+  returned: when O(stream_ids) is used
+  type: list
+  elements: dict
+  sample:
+    - room_id: room1
+      stream_id: s1
+      outcome: set
+      before: null
+      code: 0
+      message: success
+      request_id: "5885338326725063742"
+      attempts: 1
+      stopped_batch: false
+summary:
+  description: Counts over the distinct stream IDs.
+  returned: always
+  type: dict
+  contains:
+    total:
+      description: Distinct stream IDs.
+      type: int
+    set:
+      description: Rules set (in check mode, that would be).
+      type: int
+    unchanged:
+      description: Rules already in force with the same settings.
+      type: int
+    deleted:
+      description: Rules deleted (in check mode, that would be).
+      type: int
+    already_absent:
+      description: Stream IDs without a rule to delete.
+      type: int
+    failed:
+      description: Stream IDs that could not be handled.
+      type: int
+    duplicates:
+      description: Input items that repeated an earlier stream ID.
+      type: int
+  sample: {total: 2, set: 1, unchanged: 1, deleted: 0, already_absent: 0, failed: 0, duplicates: 0}
+'''
+
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.zego.rtc.plugins.module_utils.api import (
+    OK,
+    RULE_DEFAULT_DURATION,
+    RULE_DESCRIBE_MAX,
+    RULE_MAX_DURATION,
+    ZegoError,
+    describe_code,
+)
+from ansible_collections.zego.rtc.plugins.module_utils.base import (
+    ZegoModule,
+    check_id,
+    zego_argument_spec,
+)
+from ansible_collections.zego.rtc.plugins.module_utils.batch import (
+    Abort,
+    chunks,
+    collect_ids,
+    failure_text,
+    parallel_map,
+    summarize,
+)
+
+RULE_MISSING = 50124
+NO_PERMISSION = 9
+
+
+def _error_message(code, message):
+    text = describe_code(code, message)
+    if code == NO_PERMISSION:
+        text += ' (prohibition rules must be enabled for this AppID by ZEGO support)'
+    return text
+
+
+class ZegoStreamRule(ZegoModule):
+
+    def collect(self):
+        """Validate every input and return the distinct stream IDs, before any API call."""
+        p = self.params
+        errors = [e for e in [check_id('room_id', p['room_id'])] if e]
+        if p['stream_ids'] is None:
+            err = check_id('stream_id', p['stream_id'])
+            ids, duplicates = ([], 0) if err else ([p['stream_id']], 0)
+            errors += [err] if err else []
+        else:
+            ids, duplicates, bad = collect_ids('stream_id', p['stream_ids'], 'stream_ids')
+            errors += bad
+        if p['state'] == 'present':
+            if not (p['disable_audio'] or p['disable_video']):
+                errors.append('disable_audio and disable_video are both false: a rule must mute the audio, the '
+                              'video or both (to lift a rule, use state=absent)')
+            if not 1 <= p['duration'] <= RULE_MAX_DURATION:
+                errors.append('duration must be from 1 to %d seconds (24 hours), got %s' % (RULE_MAX_DURATION, p['duration']))
+        self.validate(errors)
+        return ids, duplicates
+
+    # -- reading ---------------------------------------------------------------------------------
+    def read_rules(self, ids, abort):
+        """{stream_id: (rule or None, None)} or (None, error dict) for IDs whose rules could not be read."""
+        now = time.time()
+        found = {}
+        for chunk in chunks(ids, RULE_DESCRIBE_MAX):
+            if abort.error is not None:
+                for sid in chunk:
+                    found[sid] = (None, abort.not_attempted())
+                continue
+            try:
+                rules, dummy = self.client.describe_stream_rules(self.params['room_id'], chunk)
+            except ZegoError as exc:
+                err = exc.to_dict()
+                if exc.code == NO_PERMISSION:
+                    err['message'] = _error_message(exc.code, exc.zego_message)
+                stopped = abort.note(err, exc)
+                for sid in chunk:
+                    found[sid] = (None, dict(err, message='could not read the rules: %s' % err['message'],
+                                             stopped_batch=stopped and sid == chunk[0]))
+                continue
+            for sid in chunk:
+                rule = rules.get(sid)
+                if rule is not None:
+                    rule = dict(rule, active=rule['expires_at'] is not None and rule['expires_at'] > now)
+                found[sid] = (rule, None)
+        return found
+
+    # -- deciding and writing --------------------------------------------------------------------
+    def plan(self, sid, rule):
+        """The outcome if nothing fails: set, unchanged, deleted or already_absent."""
+        p = self.params
+        if p['state'] == 'absent':
+            return 'deleted' if rule is not None else 'already_absent'
+        if rule is not None and rule['active'] and rule['disable_audio'] == p['disable_audio'] \
+                and rule['disable_video'] == p['disable_video']:
+            return 'unchanged'
+        return 'set'
+
+    def write(self, res, abort):
+        p = self.params
+        action = 'SetForbidStreamRule' if res['outcome'] == 'set' else 'DelForbidStreamRule'
+        if abort.error is not None:
+            err = abort.not_attempted()
+            res.update(outcome='failed', code=err['code'], message=err['message'], error=err)
+            return res
+        try:
+            if res['outcome'] == 'set':
+                reply = self.client.set_stream_rule(p['room_id'], res['stream_id'], p['disable_audio'],
+                                                    p['disable_video'], p['duration'])
+            else:
+                reply = self.client.delete_stream_rule(p['room_id'], res['stream_id'])
+        except ZegoError as exc:
+            res['stopped_batch'] = abort.note(exc.to_dict(), exc)
+            res.update(outcome='failed', code=exc.code, message=exc.message, request_id=exc.request_id,
+                       attempts=exc.attempts, error=exc.to_dict())
+            return res
+        res.update(code=reply.code, message=reply.message, request_id=reply.request_id, attempts=reply.attempts)
+        if reply.code == OK:
+            return res
+        if action == 'DelForbidStreamRule' and reply.code == RULE_MISSING:
+            res['outcome'] = 'already_absent'
+            return res
+        err = ZegoError(_error_message(reply.code, reply.message), code=reply.code, request_id=reply.request_id,
+                        action=action).to_dict()
+        res['stopped_batch'] = abort.note(err, reply.code)
+        res.update(outcome='failed', message=err['message'], error=err)
+        return res
+
+    # -- the run ---------------------------------------------------------------------------------
+    def run(self):
+        p = self.params
+        ids, duplicates = self.collect()
+        abort = Abort()
+        found = self.read_rules(ids, abort) if ids else {}
+        results = []
+        for sid in ids:
+            rule, err = found[sid]
+            res = dict(room_id=p['room_id'], stream_id=sid, before=rule, code=None, message=None, request_id=None,
+                       attempts=0, stopped_batch=False)
+            if err is not None:
+                err = dict(err)
+                res.update(outcome='failed', code=err['code'], message=err['message'], request_id=err['request_id'],
+                           stopped_batch=err.pop('stopped_batch', False), error=err)
+            else:
+                res['outcome'] = self.plan(sid, rule)
+                res['message'] = {
+                    'set': 'a rule would be set', 'deleted': 'the rule would be deleted',
+                    'unchanged': 'the same rule is in force', 'already_absent': 'there is no rule',
+                }[res['outcome']]
+                if self.module.check_mode and res['outcome'] in ('set', 'deleted'):
+                    res['message'] = 'check mode: ' + res['message']
+            results.append(res)
+        todo = [r for r in results if r['outcome'] in ('set', 'deleted')]
+        if todo and not self.module.check_mode:
+            parallel_map(lambda r: self.write(r, abort), todo, p['concurrency'])
+        summary = summarize(results, ('set', 'unchanged', 'deleted', 'already_absent', 'failed'), duplicates=duplicates)
+        self.result['changed'] = summary['set'] + summary['deleted'] > 0
+        self.result['summary'] = summary
+        if self.module._diff:
+            self.result['diff'] = self.diff(results)
+        if p['stream_ids'] is None:
+            self.result['stream'] = results[0]
+        else:
+            self.result['streams'] = results
+        failed = [r for r in results if r['outcome'] == 'failed']
+        if failed and p['stream_ids'] is None:
+            self.fail('%s/%s: %s' % (p['room_id'], failed[0]['stream_id'], failed[0]['message']))
+        if failed:
+            self.fail(failure_text(failed, len(results), 'stream IDs of room %s' % p['room_id'], lambda r: r['stream_id']))
+        self.exit()
+
+    def diff(self, results):
+        p = self.params
+        before, after = {}, {}
+        wanted = {'disable_audio': p['disable_audio'], 'disable_video': p['disable_video'], 'duration': p['duration']}
+        for res in results:
+            if res['outcome'] == 'failed':
+                continue
+            rule = res['before']
+            key = '%s/%s' % (p['room_id'], res['stream_id'])
+            before[key] = 'absent' if rule is None else dict(
+                (k, rule[k]) for k in ('disable_audio', 'disable_video', 'active', 'expires_at'))
+            if res['outcome'] == 'set':
+                after[key] = wanted
+            elif res['outcome'] in ('deleted', 'already_absent'):
+                after[key] = 'absent'
+            else:
+                after[key] = before[key]
+        return {'before': before, 'after': after}
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=zego_argument_spec(
+            room_id=dict(type='str', required=True),
+            stream_id=dict(type='str'),
+            stream_ids=dict(type='list', elements='str'),
+            disable_audio=dict(type='bool', default=False),
+            disable_video=dict(type='bool', default=False),
+            duration=dict(type='int', default=RULE_DEFAULT_DURATION),
+            state=dict(type='str', default='present', choices=['present', 'absent']),
+            concurrency=dict(type='int', default=4),
+        ),
+        mutually_exclusive=[('stream_id', 'stream_ids')],
+        required_one_of=[('stream_id', 'stream_ids')],
+        supports_check_mode=True,
+    )
+    ZegoStreamRule(module).execute()
+
+
+if __name__ == '__main__':
+    main()
