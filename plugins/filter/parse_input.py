@@ -14,7 +14,6 @@ import re
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.collections import is_sequence
 from ansible.module_utils.parsing.convert_bool import boolean
-from ansible.module_utils.six import integer_types, string_types
 
 from ansible_collections.zego.rtc.plugins.filter.stream_cleanup import split_ids
 from ansible_collections.zego.rtc.plugins.module_utils.base import check_id
@@ -50,13 +49,13 @@ OPTIONS = {
 
 def _text(value):
     """IDs given as YAML numbers are IDs too."""
-    if isinstance(value, integer_types) and not isinstance(value, bool):
+    if isinstance(value, int) and not isinstance(value, bool):
         return '%d' % value
     return value
 
 
 def _given(value):
-    return value is not None and not (isinstance(value, string_types) and not value.strip())
+    return value is not None and not (isinstance(value, str) and not value.strip())
 
 
 def _at(loc, field, err):
@@ -133,7 +132,7 @@ def _items(kind_name, data, verb, errors):
             errors.append('nothing to %s: set %s' % (verb, how))
         return combined
     room = data.get('room_id')
-    room = _text(room).strip() if isinstance(_text(room), string_types) else room
+    room = _text(room).strip() if isinstance(_text(room), str) else room
     if ids and not room:
         errors.append('%s needs room_id: give the room that holds these %s' % (text_name, noun))
     if room and not ids:
@@ -160,7 +159,7 @@ def _option(name, value, errors):
     if not _given(value):
         return OPTIONS[name]
     if name == 'report_path':
-        if not isinstance(value, string_types) or not value.startswith('/'):
+        if not isinstance(value, str) or not value.startswith('/'):
             errors.append('report_path must be an absolute path on the controller, got %r' % (value,))
         return value
     if name == 'chunk_size':
@@ -178,7 +177,7 @@ def _option(name, value, errors):
             errors.append('%s must be true or false, got %r' % (name, value))
             return OPTIONS[name]
     if name == 'keep_regex':
-        if not isinstance(value, string_types):
+        if not isinstance(value, str):
             errors.append('keep_regex must be a string, got %s' % type(value).__name__)
             return value
         try:
