@@ -15,7 +15,7 @@ export ZEGO_VENV_216 := $(VENV_216)
 
 STEPS := sanity module-pythons units sanity-2.16 units-2.16 simulator-tests integration integration-2.16 e2e docs changelog requires-ansible galaxy lint
 
-.PHONY: all venv test demo bench $(STEPS) clean help
+.PHONY: all venv test demo bench $(STEPS) clean help redis-server
 
 all: help
 
@@ -39,8 +39,14 @@ $(STAMP_216): requirements-2.16.txt
 
 venv: $(STAMP) $(STAMP_216)
 
-test: $(STAMP) $(STAMP_216)
+# the unit tests of the shared rate-limit store start their own redis-server (installed here as root)
+redis-server:
+	@bash hacking/redis_server.sh
+
+test: $(STAMP) $(STAMP_216) redis-server
 	@bash hacking/test.sh all
+
+units units-2.16: redis-server
 
 $(STEPS): $(STAMP) $(STAMP_216)
 	@bash hacking/test.sh $@

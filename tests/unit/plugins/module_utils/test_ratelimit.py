@@ -269,7 +269,7 @@ def test_a_late_sender_does_not_crowd_the_next_window(tmp_path, shared_file):
     path = str(tmp_path / 'rate') if shared_file else None
     limiter = RateLimiter(10 * RATE_SAFETY, path=path, clock=clock.time, sleep=clock.sleep)
     clock.now += 0.5
-    limiter._transact(lambda state: (None, (clock.now + 0.01, [])))  # the next slot is 10 ms away
+    limiter._transact(lambda state: (None, (clock.now + 0.01, [], 1.0, 0.0)))  # the next slot is 10 ms away
     sent = []
     for dummy in range(40):
         limiter.acquire()
