@@ -89,6 +89,8 @@ STREAM_MISSING = 138
 ROOM_MISSING_CODES = frozenset([104, 5024, 50001])
 ROOM_RATE_LIMITED = 207
 RATE_LIMIT_CODES = frozenset([7, 206, ROOM_RATE_LIMITED])
+# Weight of the newest answer time in the moving average ZegoClient.latency.
+LATENCY_EWMA = 0.2
 # Seconds a request may keep being retried after rate-limit answers (rate_limit_wait) before it fails.
 DEFAULT_RATE_LIMIT_WAIT = 180.0
 RETRY_CODES = frozenset([1, 122, 123, 124, 151, 154, 5201, 5202, 100000015]) | RATE_LIMIT_CODES
@@ -292,6 +294,8 @@ class ZegoClient(object):
         self.store_lost = False
         self.adaptive = adaptive
         self.rate_limit_wait = float(rate_limit_wait)
+        # answer time of ZEGO (seconds, moving average over the attempts so far; None before the first)
+        self.latency = None
         self._limiters = {}
         self._limiters_lock = threading.Lock()
         self._signatures = set()
@@ -365,6 +369,13 @@ class ZegoClient(object):
         """The AppID rate ``action`` is paced at now (below the configured rate after rate-limit answers)."""
         return self.limiter(action, self.rate_for(action)).current_rate() / RATE_SAFETY
 
+    def _observe_latency(self, seconds):
+        with self._limiters_lock:
+            if self.latency is None:
+                self.latency = seconds
+            else:
+                self.latency += LATENCY_EWMA * (seconds - self.latency)
+
     # -- secrets hygiene -------------------------------------------------------------------------
     def scrub(self, text):
         """Remove the secret, every signature this client made, and URLs from a text."""
@@ -409,6 +420,7 @@ class ZegoClient(object):
     def _attempt(self, action, params):
         """One signed GET. Returns (code, message, request_id, data) or a _Failure; never raises."""
         failure = None
+        began = time.monotonic()
         try:
             resp = self.session.get(self.api_url + '?' + self._signed_params(action, params),
                                     timeout=self.timeout, allow_redirects=False)
@@ -418,6 +430,7 @@ class ZegoClient(object):
                                retry=not isinstance(exc, requests.exceptions.SSLError))
         if failure is not None:
             return failure
+        self._observe_latency(time.monotonic() - began)
         status = resp.status_code
         if status >= 300:
             return _Failure(HTTP_ERROR, 'HTTP %s from %s' % (status, self.host), lost=status >= 500,

@@ -268,6 +268,86 @@ class RateLimiter(object):
             when = max(self.clock(), when + wait)
 
 
+class InFlight(object):
+    """How many requests one batch keeps in flight: what the rate needs at the observed answer time.
+
+    ``target()`` = ceil(rate x latency x IN_FLIGHT_MARGIN) + 1 (the one waiting for its slot), between 1 and
+    ``cap``; ``initial`` until the first answer time is known. ``rate()`` and ``latency()`` are callables, so
+    the target follows the adaptive rate and the moving average of ZEGO's answer times."""
+
+    MARGIN = 1.5
+
+    def __init__(self, cap, rate, latency, initial=4):
+        self.cap = max(1, int(cap))
+        self.rate = rate
+        self.latency = latency
+        self.initial = max(1, min(self.cap, int(initial)))
+
+    def target(self):
+        latency = self.latency()
+        if latency is None:
+            return self.initial
+        need = int(math.ceil(self.rate() * latency * self.MARGIN - 1e-9)) + 1
+        return max(1, min(self.cap, need))
+
+
+def run_in_flight(items, work, in_flight):
+    """``work(item)`` for every item, on worker threads whose number follows ``in_flight.target()``; return
+    the results in the order of ``items``. A worker that finds more workers than the target retires after
+    its item; one that finds fewer starts another."""
+    items = list(items)
+    results = [None] * len(items)
+    state = {'next': 0, 'workers': 0}
+    lock = threading.Lock()
+    threads = []
+    errors = []
+
+    def spawn():  # with lock held
+        state['workers'] += 1
+        thread = threading.Thread(target=worker)
+        thread.daemon = True
+        threads.append(thread)
+        thread.start()
+
+    def worker():
+        while True:
+            with lock:
+                if state['next'] >= len(items):
+                    state['workers'] -= 1
+                    return
+                index = state['next']
+                state['next'] += 1
+            try:
+                results[index] = work(items[index])
+            except BaseException as exc:  # pylint: disable=broad-except  (raised again in the caller's thread)
+                with lock:
+                    errors.append(exc)
+                    state['next'] = len(items)
+                    state['workers'] -= 1
+                return
+            with lock:
+                target = min(in_flight.target(), len(items) - state['next'])
+                if state['workers'] > max(target, 1):
+                    state['workers'] -= 1
+                    return
+                while state['workers'] < target:
+                    spawn()
+
+    with lock:
+        for dummy in range(min(in_flight.target(), len(items))):
+            spawn()
+    while True:
+        with lock:
+            pending = [t for t in threads if t.is_alive()]
+        if not pending:
+            break
+        for thread in pending:
+            thread.join()
+    if errors:
+        raise errors[0]
+    return results
+
+
 # -- the shared store ------------------------------------------------------------------------------------
 class StoreURL(object):
     """A parsed ``rate_limit_backend``: ``redis://[[user]:password@]host[:port][/db]``, ``rediss://...``
