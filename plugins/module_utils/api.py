@@ -340,19 +340,22 @@ class ZegoClient(object):
             if lim is None:
                 if self.store is not None:
                     lim = RedisLimiter(self.store, key, rate * RATE_SAFETY,
-                                       fallback=lambda: self._local_limiter(key, rate), on_lost=self._on_store_lost,
+                                       fallback=lambda: self._local_limiter(key, rate, adaptive=room_id is None),
+                                       on_lost=self._on_store_lost,
                                        sleep=self.sleep, is_lost=lambda: self.store_lost)
                 else:
-                    lim = self._local_limiter(key, rate)
+                    lim = self._local_limiter(key, rate, adaptive=room_id is None)
                 self._limiters[key] = lim
         return lim
 
-    def _local_limiter(self, key, rate):
+    def _local_limiter(self, key, rate, adaptive=True):
+        # a room's limiter is not adaptive: a room's rate-limit answer (207) waits a whole room interval
+        adaptive = self.adaptive and adaptive
         try:
             if self._shared:
                 return RateLimiter.for_key(rate * RATE_SAFETY, key, clock=self.clock, sleep=self.sleep,
-                                           adaptive=self.adaptive)
-            return RateLimiter(rate * RATE_SAFETY, clock=self.clock, sleep=self.sleep, adaptive=self.adaptive)
+                                           adaptive=adaptive)
+            return RateLimiter(rate * RATE_SAFETY, clock=self.clock, sleep=self.sleep, adaptive=adaptive)
         except PacingError as exc:
             raise ZegoError(exc.message)
 

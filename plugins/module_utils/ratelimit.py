@@ -48,18 +48,24 @@ except ImportError:  # pragma: no cover  (Python 2)
 # every sliding one-second window when they arrive a few milliseconds apart from their slot.
 RATE_SAFETY = 0.98
 
-# Adaptive pacing (no shared store), see docs/performance.md "Several jobs on one AppID":
-# - a rate-limit answer to a request sent at least ADAPT_HOLD seconds after the last cut multiplies
-#   the rate by ADAPT_DECREASE (answers to requests sent before the cut took effect are the same
-#   congestion and do not cut again: ZEGO's window is one second wide);
+# Adaptive pacing (no shared store), see docs/performance.md "Several jobs on one AppID". Shares of the
+# configured rate:
+# - slow start: a job starts at ADAPT_START and doubles every ADAPT_DOUBLING seconds up to the full rate,
+#   until its first rate-limit answer (jobs that start together then meet ZEGO's limit at a few requests
+#   per second over it, not at four times it; a job alone loses about half a second);
+# - a rate-limit answer to a request sent at least ADAPT_HOLD seconds after the last cut multiplies the
+#   rate by ADAPT_DECREASE (answers to requests sent before the cut took effect are the same congestion
+#   and do not cut again: ZEGO's window is one second wide);
 # - after a cut nothing new is sent for ADAPT_PAUSE seconds, so ZEGO's sliding window (where rejected
 #   requests count too) empties instead of rejecting the requests that follow;
 # - the rate then grows back linearly, by ADAPT_INCREASE of the configured rate per second, up to the
 #   configured rate; it never goes below ADAPT_MIN of it.
+ADAPT_START = 0.5
+ADAPT_DOUBLING = 0.6
 ADAPT_DECREASE = 0.5
-ADAPT_INCREASE = 0.05
+ADAPT_INCREASE = 0.02
 ADAPT_HOLD = 1.0
-ADAPT_PAUSE = 0.5
+ADAPT_PAUSE = 1.0
 ADAPT_MIN = 0.05
 
 STORE_KEY_PREFIX = 'zego.rtc:rate:'
@@ -133,8 +139,9 @@ class RateLimiter(object):
     ``delegate_to: localhost`` across many hosts. Without a file (``path=None``) the limiter is shared by
     the threads of one process only.
 
-    ``adaptive=True``: ``congestion(sent_at)`` (a rate-limit answer) lowers the rate, which recovers in
-    time (the ADAPT_* constants); that state is in the same file, so the forks of one job share it.
+    ``adaptive=True``: the rate starts at half and doubles quickly until the first rate-limit answer (slow
+    start); ``congestion(sent_at)`` (a rate-limit answer) lowers it, and it recovers in time (the ADAPT_*
+    constants). That state is in the same file, so the forks of one job share it.
     """
 
     MAX_AHEAD = 3600.0  # a time further away than this is stale (the clock jumped back): start afresh
@@ -151,7 +158,7 @@ class RateLimiter(object):
         self.clock = clock or _now
         self.sleep = sleep or _sleep
         self._lock = threading.Lock()
-        self._state = (0.0, [], 1.0, 0.0)
+        self._state = self._parse(b'')
 
     @classmethod
     def for_key(cls, rate, key, clock=None, sleep=None, adaptive=False):
@@ -159,24 +166,28 @@ class RateLimiter(object):
         path = os.path.join(private_state_dir(), 'rate-%s' % name) if fcntl is not None else None
         return cls(rate, path=path, clock=clock, sleep=sleep, adaptive=adaptive)
 
-    # -- the shared state: "next_slot send1 send2 ... | base cut" -------------------------------------
+    # -- the shared state: "next_slot send1 send2 ... | base cut phase" ----------------------------------
+    # base, cut: the share of the rate at the time ``cut``; phase 0: slow start (from the first send at
+    # ``cut``), 1: additive increase after the cut. No adaptive part (a new file): slow start from now.
     @staticmethod
     def _parse(raw):
         try:
             text = raw.decode('ascii')
             pacing, dummy, adapt = text.partition('|')
             values = [float(v) for v in pacing.split()]
-            base, cut = [float(v) for v in adapt.split()] if adapt.strip() else (1.0, 0.0)
+            base, cut, phase = [float(v) for v in adapt.split()] if adapt.strip() else (ADAPT_START, 0.0, 0.0)
         except (UnicodeDecodeError, ValueError):
-            values, base, cut = [], 1.0, 0.0
+            values, base, cut, phase = [], ADAPT_START, 0.0, 0.0
         if not 0 < base <= 1:
             base = 1.0
-        return (values[0], values[1:], base, cut) if values else (0.0, [], base, cut)
+        adapt = (base, cut, int(phase))
+        return ((values[0], values[1:]) if values else (0.0, [])) + adapt
 
     @staticmethod
     def _format(state):
-        next_slot, sends, base, cut = state
-        return ('%s | %.6f %.6f' % (' '.join('%.6f' % v for v in [next_slot] + sends), base, cut)).encode('ascii')
+        next_slot, sends, base, cut, phase = state
+        return ('%s | %.6f %.6f %d' % (' '.join('%.6f' % v for v in [next_slot] + sends), base, cut, phase)
+                ).encode('ascii')
 
     def _transact(self, change):
         """Run ``change(state) -> (result, new_state)`` under the lock; return the result."""
@@ -202,18 +213,29 @@ class RateLimiter(object):
         return result
 
     # -- adaptive share of the rate ------------------------------------------------------------------
-    def _share(self, base, cut, now):
+    def _share(self, state, now):
+        dummy, dummy, base, cut, phase = state
         if not self.adaptive or base >= 1.0:
             return 1.0
-        if cut > now + self.MAX_AHEAD:  # stale (the clock jumped back)
-            return 1.0
-        return min(1.0, base + ADAPT_INCREASE * max(0.0, now - cut))
+        if cut <= 0 or cut > now + self.MAX_AHEAD:  # slow start not begun, or stale (the clock jumped back)
+            return base if phase == 0 and cut <= 0 else 1.0
+        elapsed = max(0.0, now - cut)
+        if phase == 0:
+            return min(1.0, base * 2 ** (elapsed / ADAPT_DOUBLING))
+        return min(1.0, base + ADAPT_INCREASE * elapsed)
+
+    def _started(self, state, now):
+        """The state with slow start begun at ``now`` if this is the first send."""
+        next_slot, sends, base, cut, phase = state
+        if self.adaptive and phase == 0 and cut <= 0:
+            return (next_slot, sends, base, now, phase)
+        return state
 
     def current_rate(self):
-        """The rate this limiter paces at now (lower than ``rate`` after congestion)."""
+        """The rate this limiter paces at now (lower than ``rate`` in slow start and after congestion)."""
         now = self.clock()
         state = self._transact(lambda s: (s, s))
-        return self.rate * self._share(state[2], state[3], now)
+        return self.rate * self._share(state, now)
 
     def congestion(self, sent_at):
         """ZEGO answered a request sent at ``sent_at`` (this clock) with a rate-limit code.
@@ -224,32 +246,34 @@ class RateLimiter(object):
         now = self.clock()
 
         def change(state):
-            next_slot, sends, base, cut = state
-            if cut <= now + self.MAX_AHEAD and sent_at < cut + ADAPT_HOLD:
+            next_slot, sends, base, cut, phase = state
+            hold = ADAPT_HOLD if phase else 0.0  # in slow start, any answer to a request sent since it began
+            if cut <= now + self.MAX_AHEAD and sent_at < cut + hold:
                 return False, state
-            share = max(ADAPT_MIN, self._share(base, cut, now) * ADAPT_DECREASE)
-            return True, (max(next_slot, now + ADAPT_PAUSE), sends, share, now)
+            share = max(ADAPT_MIN, self._share(state, now) * ADAPT_DECREASE)
+            return True, (max(next_slot, now + ADAPT_PAUSE), sends, share, now, 1)
         return self._transact(change)
 
     # -- pacing ----------------------------------------------------------------------------------------
     def _reserve(self, state, now):
-        next_slot, sends, base, cut = state
+        state = self._started(state, now)
+        next_slot, sends, base, cut, phase = state
         if next_slot > now + self.MAX_AHEAD:
             next_slot, sends = 0.0, []
         slot = max(now, next_slot)
-        interval = self.interval / self._share(base, cut, now)
-        return slot, (slot + interval, sends, base, cut)
+        interval = self.interval / self._share(state, now)
+        return slot, (slot + interval, sends, base, cut, phase)
 
     def _record(self, state, when):
-        next_slot, sends, base, cut = state
+        next_slot, sends, base, cut, phase = state
         sends = [t for t in sends if t <= when + self.MAX_AHEAD]
         if len(sends) >= self.cap:
-            window = self.window / self._share(base, cut, when)
+            window = self.window / self._share(state, when)
             wait = sends[-self.cap] + window - when
             if wait > 1e-6:
-                return wait, (next_slot, sends, base, cut)
+                return wait, state
         bisect.insort(sends, when)
-        return 0.0, (next_slot, sends[-self.cap:], base, cut)
+        return 0.0, (next_slot, sends[-self.cap:], base, cut, phase)
 
     def acquire(self):
         """Block until this caller may send; return its slot (the send itself may be later, if the

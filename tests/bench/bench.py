@@ -171,8 +171,9 @@ class Runner(object):
         self.count = 0
         self.started = None
 
-    def playbook(self, name, streams=None, extra=None, inventory='localhost,', forks=None, watch_memory=False):
-        """Run one playbook; return (wall seconds, memory dict or None). Fails loudly on rc != 0."""
+    def start(self, name, streams=None, extra=None, inventory='localhost,', forks=None, collections_path=None,
+              env_extra=None):
+        """Start one ansible-playbook with its own run and state directory; return a handle for finish()."""
         self.count += 1
         run_dir = os.path.join(self.workdir, 'run%03d' % self.count)
         state_dir = os.path.join(run_dir, 'state')
@@ -186,7 +187,7 @@ class Runner(object):
             json.dump(evars, handle)
         env = dict(os.environ)
         env.update({
-            'ANSIBLE_COLLECTIONS_PATH': self.collections_path,
+            'ANSIBLE_COLLECTIONS_PATH': collections_path or self.collections_path,
             'ANSIBLE_PYTHON_INTERPRETER': self.python,
             'ANSIBLE_LOCAL_TEMP': os.path.join(run_dir, 'tmp'),
             'ANSIBLE_REMOTE_TEMP': os.path.join(run_dir, 'tmp'),
@@ -194,35 +195,48 @@ class Runner(object):
             'ANSIBLE_NOCOLOR': '1',
             'ZEGO_RTC_STATE_DIR': state_dir,
         })
+        env.update(env_extra or {})
         cmd = [os.path.join(os.path.dirname(self.python), 'ansible-playbook'), '-i', inventory, '-c', 'local',
                '-e', 'ansible_python_interpreter=%s' % self.python, '-e', '@' + vars_file,
                os.path.join(HERE, name)]
         if forks:
             cmd += ['-f', str(forks)]
         log_path = os.path.join(run_dir, 'ansible.log')
-        with open(log_path, 'w') as log:
-            self.started = time.time()
-            start = time.monotonic()
-            proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)  # pylint: disable=consider-using-with
-            watch = None
-            if watch_memory:
-                watch = MemoryWatch(proc.pid)
-                watch.start()
-            _pid, status, usage = os.wait4(proc.pid, 0)
-            wall = time.monotonic() - start
-            proc.returncode = os.waitstatus_to_exitcode(status)
+        log = open(log_path, 'w')  # pylint: disable=consider-using-with
+        started = time.time()
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)  # pylint: disable=consider-using-with
+        return {'name': name, 'proc': proc, 'log': log, 'log_path': log_path, 'started': started,
+                'start': time.monotonic(), 'streams': len(streams or [])}
+
+    def finish(self, run, watch=None, check=True):
+        """Wait for a started run; return (wall, memory dict or None, rc). Fails loudly on rc != 0 if ``check``."""
+        _pid, status, usage = os.wait4(run['proc'].pid, 0)
+        wall = time.monotonic() - run['start']
+        run['proc'].returncode = rc = os.waitstatus_to_exitcode(status)
+        run['log'].close()
         memory = None
         if watch is not None:
             watch.stop_event.set()
             watch.join()
             memory = {'tree_rss': watch.peak_rss, 'tree_pss': watch.peak_pss, 'largest_process': watch.peak_proc,
                       'ru_maxrss': usage.ru_maxrss * 1024}
-        if proc.returncode != 0:
-            with open(log_path) as handle:
+        if rc != 0 and check:
+            with open(run['log_path']) as handle:
                 tail = handle.read()[-3000:]
-            raise RuntimeError('%s failed (rc=%s):\n%s' % (name, proc.returncode, tail))
+            raise RuntimeError('%s failed (rc=%s):\n%s' % (run['name'], rc, tail))
         if self.verbose:
-            sys.stderr.write('    %s: %d streams in %.2fs\n' % (name, len(streams or []), wall))
+            sys.stderr.write('    %s: %d streams in %.2fs (rc %s)\n' % (run['name'], run['streams'], wall, rc))
+        return wall, memory, rc
+
+    def playbook(self, name, streams=None, extra=None, inventory='localhost,', forks=None, watch_memory=False):
+        """Run one playbook; return (wall seconds, memory dict or None). Fails loudly on rc != 0."""
+        run = self.start(name, streams, extra=extra, inventory=inventory, forks=forks)
+        self.started = run['started']
+        watch = None
+        if watch_memory:
+            watch = MemoryWatch(run['proc'].pid)
+            watch.start()
+        wall, memory, dummy = self.finish(run, watch)
         return wall, memory
 
 
@@ -245,6 +259,84 @@ def measure(runner, sim, playbook, streams, repeats, rate, latency_ms, **kwargs)
             verdict.update(head=verdict['first'] - runner.started, tail=runner.started + wall - verdict['last'])
         runs.append(verdict)
     return runs
+
+
+def fleet(runner, sim, jobs, per_job, rate, latency_ms, collections_path=None, env_extra=None):
+    """``jobs`` ansible-playbook runs at once, each with its own state directory (as AWX runs jobs), each
+    deleting its own ``per_job`` streams; the simulator's verdict plus every job's rc."""
+    per_job_streams = [make_streams(per_job, prefix='j%d_' % j) for j in range(jobs)]
+    sim.prepare([s for streams in per_job_streams for s in streams], rate, latency_ms)
+    runs = [runner.start('bulk.yml', streams, collections_path=collections_path, env_extra=env_extra)
+            for streams in per_job_streams]
+    results = [runner.finish(run, check=False) for run in runs]
+    verdict = sim.verdict()
+    entries = sorted((e for e in sim.admin('log')['entries'] if e['action'] == 'DeleteStream'), key=lambda e: e['time'])
+    t0 = entries[0]['time'] if entries else 0.0
+    verdict.update(rcs=[r[2] for r in results], walls=[r[0] for r in results], jobs=jobs,
+                   ok_times=[round(e['time'] - t0, 3) for e in entries if e['code'] in (0, 138)],
+                   limited_times=[round(e['time'] - t0, 3) for e in entries if e['code'] in (7, 206, 207)])
+    return verdict
+
+
+class RedisServer(object):
+    """A private redis-server for the shared-store scenario: free loopback port, random password."""
+
+    def __init__(self, workdir):
+        binary = shutil.which('redis-server') or ('/usr/bin/redis-server' if os.path.exists('/usr/bin/redis-server')
+                                                  else None)
+        if not binary:
+            raise RuntimeError('redis-server is not installed (make test installs it as root; apt-get install redis-server)')
+        import socket  # pylint: disable=import-outside-toplevel
+        sock = socket.socket()
+        sock.bind(('127.0.0.1', 0))
+        self.port = sock.getsockname()[1]
+        sock.close()
+        self.password = secrets.token_hex(16)
+        self.dir = os.path.join(workdir, 'redis')
+        os.makedirs(self.dir, exist_ok=True)
+        self.proc = subprocess.Popen(  # pylint: disable=consider-using-with
+            [binary, '--port', str(self.port), '--bind', '127.0.0.1', '--requirepass', self.password, '--save', '',
+             '--appendonly', 'no', '--dir', self.dir], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        import redis  # pylint: disable=import-outside-toplevel
+        client = redis.Redis(host='127.0.0.1', port=self.port, password=self.password)
+        for dummy in range(200):
+            try:
+                client.ping()
+                break
+            except redis.exceptions.RedisError:
+                time.sleep(0.05)
+        self.url = 'redis://:%s@127.0.0.1:%d/0' % (self.password, self.port)
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(10)
+
+
+def run_fleet(args, runner, sim):
+    """P6: four jobs at once, each with its own state directory: today's release, adaptive pacing, Redis."""
+    res = {}
+    say = sys.stderr.write
+    say('P6 fleet: %d jobs x %d streams at once, --rate %d --latency-ms %d\n' % (args.p6_jobs, args.p6_per_job, RATE,
+                                                                                LATENCY_MS))
+    if args.baseline_collections_path:
+        res['p6_today'] = [fleet(runner, sim, args.p6_jobs, args.p6_per_job, RATE, LATENCY_MS,
+                                 collections_path=args.baseline_collections_path) for dummy in range(args.p6_repeats)]
+    res['p6_adaptive'] = [fleet(runner, sim, args.p6_jobs, args.p6_per_job, RATE, LATENCY_MS)
+                          for dummy in range(args.p6_repeats)]
+    store = RedisServer(runner.workdir)
+    try:
+        res['p6_redis'] = [fleet(runner, sim, args.p6_jobs, args.p6_per_job, RATE, LATENCY_MS,
+                                 env_extra={'ZEGO_RATE_LIMIT_BACKEND': store.url}) for dummy in range(args.p6_repeats)]
+    finally:
+        store.stop()
+    res['floor6'] = args.p6_jobs * args.p6_per_job / float(RATE)
+
+    say('P7 answer time: %d streams, --rate %d, latency %s ms\n' % (args.p7_streams, RATE, args.p7_latencies))
+    for latency in args.p7_latencies:
+        res['p7_%d' % latency] = measure(runner, sim, 'bulk.yml', make_streams(args.p7_streams), args.p7_repeats,
+                                         RATE, latency)
+    res['floor7'] = args.p7_streams / float(RATE)
+    return res
 
 
 def med(runs, key):
@@ -368,6 +460,51 @@ def build_table(args, res):
                  % (med(p5, 'wall'), med(p5, 'wall') / floor5, worst(p5, 'max_per_1s'), r206),
                  '<= %.1f s (1.1 x %.0f s), <= 10/s, 0 x 206' % (1.1 * floor5, floor5),
                  med(p5, 'wall') <= 1.1 * floor5 and r206 == 0 and worst(p5, 'max_per_1s') <= RATE))
+    return rows + fleet_rows(args, res)
+
+
+def fleet_rows(args, res):
+    rows = []
+    floor6 = res['floor6']
+    label = 'P6 %d jobs x %d streams at once, own state dirs, 10/s, 150 ms' % (args.p6_jobs, args.p6_per_job)
+    for key, approach, goal in (
+            ('p6_today', 'release 1.0 pacing (no store, no adaptation)', None),
+            ('p6_adaptive', 'no store: adaptive pacing', (0.10, 1.25)),
+            ('p6_redis', 'rate_limit_backend: Redis', (0.0, 1.05))):
+        runs = res.get(key)
+        if not runs:
+            continue
+        ok_jobs = min(sum(1 for rc in r['rcs'] if rc == 0) for r in runs)
+        share = max(r['rate_limited'] / float(max(r['requests'], 1)) for r in runs)
+        spans = [(r['span'] + LATENCY_MS / 1000.0) / floor6 for r in runs]
+        left = max(r['left'] for r in runs)
+        text = ('jobs ok %d/%d; rate-limit answers %s of requests (%s); span %s floor (first request to last '
+                'answer); max %d/s; streams left %d' % (
+                    ok_jobs, args.p6_jobs, ', '.join('%.1f %%' % (100.0 * r['rate_limited'] / max(r['requests'], 1))
+                                                     for r in runs),
+                    ', '.join('%d of %d' % (r['rate_limited'], r['requests']) for r in runs),
+                    ', '.join('%.2fx' % x for x in spans), max(r['max_per_1s'] for r in runs), left))
+        if goal is None:
+            rows.append((label, approach, text, '(reference)', None))
+        else:
+            max_share, max_span = goal
+            met = ok_jobs == args.p6_jobs and left == 0 and share <= max_share + 1e-9 and max(spans) <= max_span
+            goal_text = 'every job ok, %s, <= %.2fx floor (%.0f s)' % (
+                '0 rejected' if max_share == 0 else '<= %d %% rejected' % round(max_share * 100), max_span, floor6)
+            rows.append((label, approach, text, goal_text, met))
+        label = ''
+    floor7 = res['floor7']
+    for latency in args.p7_latencies:
+        runs = res.get('p7_%d' % latency)
+        if not runs:
+            continue
+        ratio = med(runs, 'span') / floor7
+        r206 = sum(r['rate_limited'] for r in runs)
+        rows.append(('P7 %d streams, 10/s, %d ms answers' % (args.p7_streams, latency),
+                     'zego_stream, concurrency unset',
+                     'requests sent over %.2f s (%.3fx floor, first to last request); last answer at %.2f s; '
+                     '%d x 206' % (med(runs, 'span'), ratio, med(runs, 'span') + latency / 1000.0, r206),
+                     '<= 1.05x floor, 0 x 206', ratio <= 1.05 and r206 == 0))
     return rows
 
 
@@ -515,7 +652,8 @@ def run(args):
     load_start = os.getloadavg()[0]
     try:
         runner = Runner(args.collections_path, args.python, workdir, sim, verbose=args.verbose)
-        res = run_all(args, runner, sim)
+        res = {} if args.only == 'fleet' else run_all(args, runner, sim)
+        res.update(run_fleet(args, runner, sim))
     finally:
         sim.stop()
     res['elapsed'] = time.monotonic() - started
@@ -534,29 +672,38 @@ def main(argv=None):
     parser.add_argument('--json', default=None, help='also write the raw results here')
     parser.add_argument('--from-json', default=None, help='only render the table and docs from a results file')
     parser.add_argument('--quick', action='store_true', help='small sizes, one run each (a smoke test)')
+    parser.add_argument('--only', choices=['fleet'], default=None,
+                        help='fleet: only P6 and P7 (printed, docs not written)')
+    parser.add_argument('--baseline-collections-path', default=None,
+                        help='a collections path with the release to compare P6 with (today\'s pacing)')
+    parser.add_argument('--fleet-repeats', type=int, default=None, help='runs of each P6 and P7 case')
     parser.add_argument('-v', '--verbose', action='store_true')
     args = parser.parse_args(argv)
     full = dict(repeats=3, loop_repeats=1, p1_streams=300, p1_loop_streams=300, p2_streams=2000, p2_loop_streams=50,
                 p3_repeats=5, p4_streams=10000, p4_repeats=1, p5_hosts=5, p5_per_host=60, chart_points=[1, 30, 100, 300],
-                chart_loop_max=30)
+                chart_loop_max=30, p6_jobs=4, p6_per_job=100, p6_repeats=3, p7_streams=100, p7_latencies=[500, 800],
+                p7_repeats=3)
     quick = dict(repeats=1, loop_repeats=1, p1_streams=30, p1_loop_streams=10, p2_streams=200, p2_loop_streams=5,
                  p3_repeats=1, p4_streams=1000, p4_repeats=1, p5_hosts=3, p5_per_host=10, chart_points=[1, 5],
-                 chart_loop_max=5)
+                 chart_loop_max=5, p6_jobs=4, p6_per_job=20, p6_repeats=1, p7_streams=20, p7_latencies=[800],
+                 p7_repeats=1)
     for key, value in (quick if args.quick else full).items():
         setattr(args, key, value)
+    if args.fleet_repeats:
+        args.p6_repeats = args.p7_repeats = args.fleet_repeats
     if args.from_json:
         with open(args.from_json) as handle:
             res = json.load(handle)
     else:
         res = run(args)
-    rows = build_table(args, res)
+    rows = fleet_rows(args, res) if args.only else build_table(args, res)
     print(format_text(rows))
     print('\nbench took %.0f s; machine: %s; load average %.1f -> %.1f'
           % (res['elapsed'], machine(), res.get('load_start', float('nan')), res.get('load_end', float('nan'))))
     if args.json:
         with open(args.json, 'w') as handle:
             json.dump(res, handle, indent=1)
-    if args.docs:
+    if args.docs and not args.only:
         chart = os.path.join(args.docs, 'performance.png')
         write_markdown(os.path.join(args.docs, 'performance.md'), args, res, rows, 'performance.png')
         write_chart(chart, res)

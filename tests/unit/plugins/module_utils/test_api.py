@@ -300,9 +300,9 @@ def test_other_errors_still_use_up_the_retries_between_rate_limit_answers(zego_h
 def test_rate_limit_answers_lower_the_pace_of_the_next_requests(zego_http):
     zego_http.expect('DeleteStream', code=206).expect('DeleteStream', code=0)
     client, dummy = make_client(zego_http)
-    assert client.current_rate('DeleteStream') == pytest.approx(10.0)
+    before = client.current_rate('DeleteStream')
     client.delete_stream('r1', 's1')
-    assert client.current_rate('DeleteStream') < 10.0
+    assert client.current_rate('DeleteStream') < before
 
 
 def test_client_records_the_answer_time(zego_http):

@@ -269,7 +269,7 @@ def test_a_late_sender_does_not_crowd_the_next_window(tmp_path, shared_file):
     path = str(tmp_path / 'rate') if shared_file else None
     limiter = RateLimiter(10 * RATE_SAFETY, path=path, clock=clock.time, sleep=clock.sleep)
     clock.now += 0.5
-    limiter._transact(lambda state: (None, (clock.now + 0.01, [], 1.0, 0.0)))  # the next slot is 10 ms away
+    limiter._transact(lambda state: (None, (clock.now + 0.01, [], 1.0, 0.0, 0)))  # the next slot is 10 ms away
     sent = []
     for dummy in range(40):
         limiter.acquire()
@@ -282,20 +282,37 @@ def test_a_late_sender_does_not_crowd_the_next_window(tmp_path, shared_file):
 from ansible_collections.zego.rtc.plugins.module_utils import ratelimit  # noqa: E402
 
 
+def test_slow_start_begins_at_half_the_rate_and_doubles_to_the_full_rate():
+    clock = FakeClock()
+    lim = RateLimiter(10.0, clock=clock.time, sleep=clock.sleep, adaptive=True)
+    assert lim.current_rate() == pytest.approx(10.0 * ratelimit.ADAPT_START)
+    start = lim.acquire()
+    clock.now = start + ratelimit.ADAPT_DOUBLING / 2
+    assert lim.current_rate() == pytest.approx(10.0 * ratelimit.ADAPT_START * 2 ** 0.5)
+    clock.now = start + 10 * ratelimit.ADAPT_DOUBLING
+    assert lim.current_rate() == pytest.approx(10.0)
+
+
+def _past_slow_start(lim, clock):
+    lim.acquire()
+    clock.sleep(10 * ratelimit.ADAPT_DOUBLING)
+    assert lim.current_rate() == pytest.approx(lim.rate)
+
+
 @pytest.mark.parametrize('shared_file', [False, True])
 def test_rate_limit_answer_halves_the_rate_pauses_and_recovers_linearly(tmp_path, shared_file):
     clock = FakeClock()
     path = str(tmp_path / 'rate') if shared_file else None
     lim = RateLimiter(10.0, path=path, clock=clock.time, sleep=clock.sleep, adaptive=True)
+    _past_slow_start(lim, clock)
     slots = [lim.acquire() for dummy in range(10)]
-    assert lim.current_rate() == pytest.approx(10.0)
     cut_at = clock.now
     assert lim.congestion(slots[-1]) is True
     assert lim.current_rate() == pytest.approx(10.0 * ratelimit.ADAPT_DECREASE)
     # nothing new leaves during the pause, then the slots are spaced at the lower rate
     after = [lim.acquire() for dummy in range(3)]
     assert after[0] >= cut_at + ratelimit.ADAPT_PAUSE - EPS
-    assert after[1] - after[0] >= 1.0 / (10.0 * ratelimit.ADAPT_DECREASE) - EPS
+    assert after[1] - after[0] >= 1.0 / (10.0 * ratelimit.ADAPT_DECREASE + 10.0 * ratelimit.ADAPT_INCREASE * 2) - EPS
     # linear recovery: ADAPT_INCREASE of the rate per second, back to the full rate, never above
     clock.now = cut_at + 4.0
     assert lim.current_rate() == pytest.approx(10.0 * (ratelimit.ADAPT_DECREASE + 4 * ratelimit.ADAPT_INCREASE))
@@ -306,6 +323,7 @@ def test_rate_limit_answer_halves_the_rate_pauses_and_recovers_linearly(tmp_path
 def test_answers_to_requests_sent_before_the_cut_took_effect_do_not_cut_again():
     clock = FakeClock()
     lim = RateLimiter(10.0, clock=clock.time, sleep=clock.sleep, adaptive=True)
+    _past_slow_start(lim, clock)
     sent = [lim.acquire() for dummy in range(5)]
     assert lim.congestion(sent[0])
     # the rest of the same burst answers 206 too: the same congestion, one cut
@@ -333,6 +351,8 @@ def test_forks_of_one_job_share_the_adaptive_state_through_the_file(tmp_path):
     path = str(tmp_path / 'rate')
     a = RateLimiter(10.0, path=path, clock=clock.time, sleep=clock.sleep, adaptive=True)
     b = RateLimiter(10.0, path=path, clock=clock.time, sleep=clock.sleep, adaptive=True)
+    _past_slow_start(a, clock)
+    assert b.current_rate() == pytest.approx(10.0)  # b sees a's slow start, done
     assert a.congestion(a.acquire())
     assert b.current_rate() == pytest.approx(5.0)
     assert not b.congestion(clock.now)  # the same congestion, seen by the other fork
@@ -353,15 +373,21 @@ def test_old_state_files_without_adaptive_state_are_read(tmp_path):
     path.write_text('%.6f %.6f' % (clock.now - 5, clock.now - 5))
     lim = RateLimiter(10.0, path=str(path), clock=clock.time, sleep=clock.sleep, adaptive=True)
     assert lim.acquire() == clock.now
-    assert lim.current_rate() == pytest.approx(10.0)
+    assert lim.current_rate() == pytest.approx(10.0 * ratelimit.ADAPT_START)  # slow start begins
 
 
-def test_without_congestion_adaptive_pacing_is_todays_pacing():
-    """One job alone: no rate-limit answer, so exactly the slots of a plain limiter."""
+def test_without_congestion_adaptive_pacing_is_todays_pacing_after_slow_start():
+    """One job alone: no rate-limit answer; after slow start the slots are a plain limiter's, and slow start
+    costs less than half a second in all."""
     c1, c2 = FakeClock(), FakeClock()
     plain = RateLimiter(10.0 * RATE_SAFETY, clock=c1.time, sleep=c1.sleep)
     adaptive = RateLimiter(10.0 * RATE_SAFETY, clock=c2.time, sleep=c2.sleep, adaptive=True)
-    assert [plain.acquire() for dummy in range(100)] == [adaptive.acquire() for dummy in range(100)]
+    a = [plain.acquire() for dummy in range(300)]
+    b = [adaptive.acquire() for dummy in range(300)]
+    late = [y - x for x, y in zip(a, b)]
+    assert 0 < late[-1] < 0.5
+    assert late[-1] == pytest.approx(late[100], abs=1e-6)  # after slow start, the same spacing
+    assert_paced(b, 10.0 * RATE_SAFETY)
 
 
 # -- requests in flight follow the answer time ----------------------------------------------------------
