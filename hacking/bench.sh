@@ -23,7 +23,7 @@ BASELINE_ARGS=()
 if git -C "$REPO" cat-file -e "$BASELINE_REF^{commit}" 2>/dev/null; then
     mkdir -p "$BASELINE/ansible_collections/zego/rtc"
     git -C "$REPO" archive "$BASELINE_REF" | tar -xf - -C "$BASELINE/ansible_collections/zego/rtc"
-    BASELINE_ARGS=(--baseline-collections-path "$BASELINE")
+    BASELINE_ARGS=(--baseline-collections-path "$BASELINE" --baseline-ref "$BASELINE_REF")
 else
     echo "== $BASELINE_REF is not in this clone: P6 runs without the release-1.0 reference"
 fi

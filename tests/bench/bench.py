@@ -11,6 +11,9 @@ P2  overhead-bound: 2,000 streams, simulator without rate limit or latency; seco
 P3  one stream, one task: zego_stream vs one uri task.
 P4  peak memory of a 10,000-stream task (the ansible-playbook process tree).
 P5  5 hosts x 60 streams with forks: 5, delegated to localhost: the shared budget.
+P6  4 jobs x 100 streams started together, each with its own state directory (AWX-like): the pacing of
+    release 1.0, adaptive pacing without a store, and a Redis store (rate_limit_backend).
+P7  one job, 100 streams at 10/s with 500 ms and 800 ms answers: requests in flight follow the answer time.
 
 The simulator's request log is the judge of rates and 206 answers. Prints a table and writes
 docs/performance.md and docs/performance.png. Nothing here asserts on time; it only reports.
@@ -25,6 +28,7 @@ import os
 import platform
 import secrets
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -278,6 +282,15 @@ def fleet(runner, sim, jobs, per_job, rate, latency_ms, collections_path=None, e
     return verdict
 
 
+def _die_with_parent():
+    """In the child before exec: stop redis-server when this process ends, however it ends (Linux)."""
+    try:
+        import ctypes  # pylint: disable=import-outside-toplevel
+        ctypes.CDLL('libc.so.6', use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 class RedisServer(object):
     """A private redis-server for the shared-store scenario: free loopback port, random password."""
 
@@ -296,7 +309,8 @@ class RedisServer(object):
         os.makedirs(self.dir, exist_ok=True)
         self.proc = subprocess.Popen(  # pylint: disable=consider-using-with
             [binary, '--port', str(self.port), '--bind', '127.0.0.1', '--requirepass', self.password, '--save', '',
-             '--appendonly', 'no', '--dir', self.dir], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+             '--appendonly', 'no', '--dir', self.dir], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent)
         import redis  # pylint: disable=import-outside-toplevel
         client = redis.Redis(host='127.0.0.1', port=self.port, password=self.password)
         for dummy in range(200):
@@ -536,7 +550,7 @@ def machine():
         cpu, os.cpu_count() or 0, platform.release(), platform.python_version(), core)
 
 
-def write_markdown(path, args, res, rows, chart_name):
+def write_markdown(path, args, res, rows, chart_name, fleet_chart_name='performance-fleet.png'):
     def cell(text):
         return text.replace('|', '\\|')
     lines = [
@@ -567,8 +581,10 @@ def write_markdown(path, args, res, rows, chart_name):
         % (args.p1_streams, args.p1_streams, res['floor1']),
         '  `zego_stream` paces evenly at 98 % of `rate_limit` (so every sliding second stays at or under the limit'
         ' despite arrival jitter), keeps a log of actual send times so a request that leaves late from its slot'
-        ' cannot crowd the next second, and keeps up to `concurrency` (default 4) requests in flight over keep-alive'
-        ' connections; the wall adds ansible-playbook and module start-up (about 1.5 s) to the last answer.',
+        ' cannot crowd the next second, and keeps as many requests in flight over keep-alive connections as the'
+        ' rate needs at the observed answer time (rate x answer time x 1.5, plus one; 4 until the first answer;'
+        ' at most `concurrency`, 32 if unset); the wall adds ansible-playbook and module start-up (about 1.5 s)'
+        ' to the last answer.',
         '  The loops need one module run per stream (about 0.45 s each), so they never reach the rate limit.',
         '- **P2, overhead-bound.** Simulator at `--rate 0` and no latency, `rate_limit: 1000000`. One task deletes'
         ' %d streams; the loops are measured on %d streams (one playbook start-up spread over them) and reported per'
@@ -588,12 +604,48 @@ def write_markdown(path, args, res, rows, chart_name):
         ' AppId, a fresh 16-hex-digit nonce, the ServerSecret and the current timestamp), counts 138 (already gone)'
         ' as ok and retries rate-limit answers (`tests/bench/uri_loop.yml`).',
         '',
-        '## Limits of the shared budget',
+        '- **P6, several jobs on one AppID.** %d `ansible-playbook` runs started together, each deleting its own'
+        ' %d streams with its own state directory (`$ZEGO_RTC_STATE_DIR`), as AWX runs jobs in separate'
+        ' containers; simulator at `--rate 10 --latency-ms 150`. The floor is %d / 10 = %.0f s; "span" is the'
+        ' simulator\'s first DeleteStream to its last answer. Three cases from the same run: the pacing of'
+        ' release 1.0 (the collection at commit `%s`: no shared store, no adaptation, rate-limit answers use up'
+        ' `retries`), this release without a store (adaptive pacing), and this release with'
+        ' `ZEGO_RATE_LIMIT_BACKEND` pointing at a private `redis-server`.'
+        % (args.p6_jobs, args.p6_per_job, args.p6_jobs * args.p6_per_job, res.get('floor6', 0),
+           args.baseline_ref),
+        '- **P7, slow answers.** One job, %d streams at 10/s, simulator answering after %s ms, `concurrency` not'
+        ' set. The floor is %.0f s; "requests sent over" is the simulator\'s first to last DeleteStream (the'
+        ' rate the job held); the last answer comes one answer time later.'
+        % (args.p7_streams, ' and '.join(str(x) for x in args.p7_latencies), res.get('floor7', 0)),
         '',
-        'The budget is shared by every task and fork **on one controller**. Several controllers, or AWX/AAP'
-        ' execution nodes running jobs for the same AppID at once, do not see each other\'s budget: there ZEGO\'s'
-        ' rate-limit answers (206/207) and the retry back-off take over. Lower `rate_limit` on each of them to'
-        ' share the 10/s between them.',
+        '![four jobs at once: deletions over time](%s)' % fleet_chart_name,
+        '',
+        '## Several jobs on one AppID',
+        '',
+        'ZEGO counts every request of an AppID, whoever sends it. Every task and fork on one controller'
+        ' shares the budget file; jobs on other controllers or in other AWX containers do not see it.',
+        '',
+        '- **With `rate_limit_backend`** (Redis >= 6 or Valkey) every job that uses the store takes its turn'
+        ' from one sliding log per API host, AppID and action, kept by one Lua script on the store\'s clock'
+        ' (check and insert are atomic; hosts\' clocks do not matter). At most the rate goes into any sliding'
+        ' second of the store\'s log, paced at 98 % of it as on one controller; waiting for a turn sleeps until'
+        ' the oldest entry leaves the window (at most 1 s per look). P6 shows the fleet at the floor with no'
+        ' rejected request.',
+        '- **Without a store** each job adapts (AIMD with a slow start). It starts at half its rate and'
+        ' doubles every 0.6 s until ZEGO\'s first rate-limit answer (7, 206, 207 or HTTP 429), so jobs that'
+        ' start together meet the limit at a few requests per second too many rather than four times the'
+        ' limit; a job alone loses about 0.2 s. Each rate-limit answer to a request sent at least one second'
+        ' after the last cut halves its rate (answers to requests that left before the cut are the same'
+        ' congestion: ZEGO\'s window is one second wide). After a cut it sends nothing for one second, because'
+        ' ZEGO counts rejected requests in its window too, so sending on would keep the window full. The rate'
+        ' then grows back by 2 % of `rate_limit` per second: slow enough that four jobs together add less'
+        ' than one request per second per second and find the limit again gently, fast enough that a job'
+        ' alone is back at full rate within 25 s of a stray rejection. Uncoordinated jobs cannot fill ZEGO\'s'
+        ' window exactly (their evenly spaced requests drift in and out of phase), so the span stays above the'
+        ' shared store\'s.',
+        '- Either way a rate-limit answer is not an error: the request was not applied, so it is retried'
+        ' with back-off until `rate_limit_wait` (default 180 s) has passed for that stream, without using up'
+        ' `retries`.',
         '',
         '## Reproduce',
         '',
@@ -643,6 +695,42 @@ def write_chart(path, res):
     return True
 
 
+def write_fleet_chart(path, res):
+    """Deletions over time of the first P6 run of each case, and its rejected requests."""
+    try:
+        import matplotlib  # pylint: disable=import-outside-toplevel
+        matplotlib.use('Agg')
+        import matplotlib.pyplot as plt  # pylint: disable=import-outside-toplevel
+    except ImportError:
+        return False
+    cases = [(k, label) for k, label in (('p6_today', 'release 1.0 pacing'), ('p6_adaptive', 'no store: adaptive'),
+                                         ('p6_redis', 'Redis store')) if res.get(k)]
+    if not cases:
+        return False
+    fig, ax = plt.subplots(figsize=(8, 5), dpi=100)
+    for key, label in cases:
+        run0 = res[key][0]
+        ok = sorted(run0['ok_times'])
+        line = ax.plot(ok, range(1, len(ok) + 1), '-', label='%s: deleted' % label)[0]
+        limited = sorted(run0['limited_times'])
+        if limited:
+            ax.plot(limited, range(1, len(limited) + 1), ':', color=line.get_color(),
+                    label='%s: rate-limited requests' % label)
+    floor = res['floor6']
+    total = 0
+    for key, dummy in cases:
+        total = max(total, len(res[key][0]['ok_times']))
+    ax.plot([0, floor], [0, floor * RATE], '--', color='grey', label='floor: 10 requests/s')
+    ax.set_xlabel('seconds since the first DeleteStream')
+    ax.set_ylabel('requests (cumulative)')
+    ax.set_title('Four jobs at once on one AppID (10/s, 150 ms latency)')
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize='small')
+    fig.tight_layout()
+    fig.savefig(path)
+    return True
+
+
 def run(args):
     workdir = args.workdir or tempfile.mkdtemp(prefix='zego-bench-')
     os.makedirs(workdir, exist_ok=True)
@@ -676,6 +764,7 @@ def main(argv=None):
                         help='fleet: only P6 and P7 (printed, docs not written)')
     parser.add_argument('--baseline-collections-path', default=None,
                         help='a collections path with the release to compare P6 with (today\'s pacing)')
+    parser.add_argument('--baseline-ref', default='7191e6a', help='the commit the baseline collections path holds')
     parser.add_argument('--fleet-repeats', type=int, default=None, help='runs of each P6 and P7 case')
     parser.add_argument('-v', '--verbose', action='store_true')
     args = parser.parse_args(argv)
@@ -707,7 +796,8 @@ def main(argv=None):
         chart = os.path.join(args.docs, 'performance.png')
         write_markdown(os.path.join(args.docs, 'performance.md'), args, res, rows, 'performance.png')
         write_chart(chart, res)
-        print('wrote %s and %s' % (os.path.join(args.docs, 'performance.md'), chart))
+        write_fleet_chart(os.path.join(args.docs, 'performance-fleet.png'), res)
+        print('wrote %s, %s and performance-fleet.png' % (os.path.join(args.docs, 'performance.md'), chart))
     return 0
 
 

@@ -8,8 +8,10 @@ with a password, no persistence and its own directory; stopped afterwards.
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+import atexit
 import os
 import secrets
+import signal
 import shutil
 import socket
 import subprocess
@@ -25,6 +27,16 @@ def find_redis_server():
         if not found and os.access(candidate, os.X_OK):
             found = candidate
     return found
+
+
+def _die_with_parent():
+    """In the child before exec: ask Linux to stop redis-server when the test process ends, whatever way
+    it ends (pytest-xdist workers may leave without running fixture teardowns)."""
+    try:
+        import ctypes  # pylint: disable=import-outside-toplevel
+        ctypes.CDLL('libc.so.6', use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def _free_port():
@@ -58,7 +70,8 @@ class RedisServer(object):
             [binary, '--port', str(self.port), '--bind', '127.0.0.1', '--requirepass', self.password,
              '--save', '', '--appendonly', 'no', '--dir', self.dir, '--unixsocket', self.socket,
              '--unixsocketperm', '700', '--daemonize', 'no', '--logfile', os.path.join(self.dir, 'redis.log')],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=_die_with_parent)
+        atexit.register(self.stop)
         import redis  # pylint: disable=import-outside-toplevel
         self.admin = redis.Redis(host='127.0.0.1', port=self.port, password=self.password, socket_timeout=5)
         for dummy in range(200):
