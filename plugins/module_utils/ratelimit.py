@@ -343,7 +343,8 @@ def run_in_flight(items, work, in_flight):
                 state['next'] += 1
             try:
                 results[index] = work(items[index])
-            except BaseException as exc:  # pylint: disable=broad-except  (raised again in the caller's thread)
+            except BaseException as exc:  # pylint: disable=broad-except
+                # raised again in the caller's thread
                 with lock:
                     errors.append(exc)
                     state['next'] = len(items)
@@ -516,7 +517,8 @@ class RedisStore(object):
     def connect(self):
         """Import redis-py, connect, authenticate and load the script. Raises PacingError (naming the
         store, never its password) if any of that fails; ImportError if redis-py is missing."""
-        import redis  # pylint: disable=import-outside-toplevel  (optional: only with rate_limit_backend)
+        # optional: imported only with rate_limit_backend
+        import redis  # pylint: disable=import-outside-toplevel
         from redis.backoff import NoBackoff  # pylint: disable=import-outside-toplevel
         from redis.retry import Retry  # pylint: disable=import-outside-toplevel
         self._redis = redis
@@ -630,5 +632,3 @@ class RedisLimiter(object):
 def missing_redis_message():
     return ('rate_limit_backend needs the Python package "redis" (redis-py) on the host that runs the module: '
             'pip install redis')
-
-

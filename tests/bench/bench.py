@@ -330,8 +330,8 @@ def run_fleet(args, runner, sim):
     """P6: four jobs at once, each with its own state directory: today's release, adaptive pacing, Redis."""
     res = {}
     say = sys.stderr.write
-    say('P6 fleet: %d jobs x %d streams at once, --rate %d --latency-ms %d\n' % (args.p6_jobs, args.p6_per_job, RATE,
-                                                                                LATENCY_MS))
+    say('P6 fleet: %d jobs x %d streams at once, --rate %d --latency-ms %d\n'
+        % (args.p6_jobs, args.p6_per_job, RATE, LATENCY_MS))
     if args.baseline_collections_path:
         res['p6_today'] = [fleet(runner, sim, args.p6_jobs, args.p6_per_job, RATE, LATENCY_MS,
                                  collections_path=args.baseline_collections_path) for dummy in range(args.p6_repeats)]
