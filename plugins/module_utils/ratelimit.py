@@ -268,8 +268,8 @@ class RateLimiter(object):
         next_slot, sends, base, cut, phase = state
         sends = [t for t in sends if t <= when + self.MAX_AHEAD]
         if len(sends) >= self.cap:
-            window = self.window / self._share(state, when)
-            wait = sends[-self.cap] + window - when
+            # the configured rate's window: it is the ceiling; a lower adaptive rate is kept by the slots
+            wait = sends[-self.cap] + self.window - when
             if wait > 1e-6:
                 return wait, state
         bisect.insort(sends, when)
@@ -351,11 +351,12 @@ def run_in_flight(items, work, in_flight):
                     state['workers'] -= 1
                 return
             with lock:
-                target = min(in_flight.target(), len(items) - state['next'])
-                if state['workers'] > max(target, 1):
+                target = in_flight.target()
+                if state['workers'] > target:
                     state['workers'] -= 1
                     return
-                while state['workers'] < target:
+                # more workers only for items nobody has taken yet (a worker with nothing left stops at once)
+                while state['workers'] < min(target, state['workers'] + len(items) - state['next']):
                     spawn()
 
     with lock:

@@ -81,7 +81,7 @@ options:
       - The most DeleteStream requests in flight at once (worker threads sharing keep-alive connections).
         Pacing to O(rate_limit) applies regardless.
       - Keeping the rate up needs about the rate times ZEGO's answer time in flight. The module starts with 4
-        and then keeps what the current rate needs at the observed answer time, with a margin of half as much
+        and then keeps what the configured rate needs at the observed answer time, with a margin of half as much
         again plus one (10 per second at 800 ms answers, 13). This option caps that number; without it the
         cap is 32. Between 1 and 32.
     type: int
@@ -278,6 +278,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.zego.rtc.plugins.module_utils.api import (
     DEFAULT_USER_ID,
     OK,
+    RATE_SAFETY,
     ROOM_MISSING_CODES,
     STREAM_MISSING,
     ZegoError,
@@ -389,8 +390,10 @@ class ZegoStream(ZegoModule):
         cap = min(self.max_in_flight(), max(len(items), 1))
         if cap <= 1:
             return [self.delete_one(item, abort) for item in items]
-        in_flight = InFlight(cap, rate=lambda: client.current_rate('DeleteStream'), latency=lambda: client.latency,
-                             initial=DEFAULT_IN_FLIGHT)
+        # what the configured rate needs: while the pace is lower (slow start, after rate-limit answers) the
+        # extra workers only wait for their slots, and the rate can come back without waiting for them
+        rate = client.rate_for('DeleteStream') * RATE_SAFETY
+        in_flight = InFlight(cap, rate=lambda: rate, latency=lambda: client.latency, initial=DEFAULT_IN_FLIGHT)
         return run_in_flight(items, lambda item: self.delete_one(item, abort), in_flight)
 
     # -- check mode ------------------------------------------------------------------------------
