@@ -51,8 +51,9 @@ options:
         O(is_test=true)). Read-only calls are always paced to their own documented limits.
       - Without O(rate_limit_backend), jobs on other controllers or AWX containers do not see this budget.
         Each job then treats ZEGO's rate-limit answers (codes 7, 206, 207, HTTP 429) as congestion; it
-        halves its own rate, pauses half a second, and grows back by 5 % of O(rate_limit) per second up to
-        O(rate_limit).
+        starts at half of O(rate_limit) and doubles every 0.6 seconds until the first such answer, then
+        halves its rate on such an answer, sends nothing for a second, and grows back by 2 % of
+        O(rate_limit) per second up to O(rate_limit).
     type: float
   rate_limit_backend:
     description:

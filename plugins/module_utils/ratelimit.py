@@ -52,7 +52,7 @@ RATE_SAFETY = 0.98
 # configured rate:
 # - slow start: a job starts at ADAPT_START and doubles every ADAPT_DOUBLING seconds up to the full rate,
 #   until its first rate-limit answer (jobs that start together then meet ZEGO's limit at a few requests
-#   per second over it, not at four times it; a job alone loses about half a second);
+#   per second over it, not at four times it; a job alone loses about 0.2 s);
 # - a rate-limit answer to a request sent at least ADAPT_HOLD seconds after the last cut multiplies the
 #   rate by ADAPT_DECREASE (answers to requests sent before the cut took effect are the same congestion
 #   and do not cut again: ZEGO's window is one second wide);
