@@ -20,7 +20,7 @@ export ZEGO_VENV_221 := $(VENV_221)
 
 STEPS := sanity module-pythons units sanity-2.16 units-2.16 sanity-2.21 units-2.21 simulator-tests integration integration-2.16 integration-2.21 eda e2e docs changelog requires-ansible galaxy galaxy-importer lint
 
-.PHONY: all venv test demo demo-eda bench $(STEPS) clean help
+.PHONY: all venv test demo demo-eda bench $(STEPS) clean help redis-server
 
 all: help
 
@@ -58,8 +58,14 @@ $(STAMP_221): requirements-2.21.txt
 
 venv: $(STAMP) $(STAMP_216) $(STAMP_221)
 
-test: $(STAMP) $(STAMP_216) $(STAMP_221)
+# the unit tests of the shared rate-limit store start their own redis-server (installed here as root)
+redis-server:
+	@bash hacking/redis_server.sh
+
+test: $(STAMP) $(STAMP_216) $(STAMP_221) redis-server
 	@bash hacking/test.sh all
+
+units units-2.16 units-2.21 e2e: redis-server
 
 $(STEPS): $(STAMP) $(STAMP_216) $(STAMP_221)
 	@bash hacking/test.sh $@

@@ -45,17 +45,51 @@ options:
   rate_limit:
     description:
       - Most write requests per second (the call that changes something, such as DeleteStream), shared by
-        every task and fork on this controller that uses the same API host and AppID.
+        every task and fork on this controller that uses the same API host and AppID, and with
+        O(rate_limit_backend) by every process on every host that uses the same store.
       - Defaults to ZEGO's documented limit of that call (DeleteStream 10 per second, 1 per second with
         O(is_test=true)). Read-only calls are always paced to their own documented limits.
-      - Controllers and AWX execution nodes do not share this budget with each other; if several run at
-        once, lower it on each, or rely on the retries after ZEGO's rate-limit answers.
+      - Without O(rate_limit_backend), jobs on other controllers or AWX containers do not see this budget.
+        Each job then treats ZEGO's rate-limit answers (codes 7, 206, 207, HTTP 429) as congestion; it
+        starts at half of O(rate_limit) and doubles every 0.6 seconds until the first such answer, then
+        halves its rate on such an answer, sends nothing for a second, and grows back by 2 % of
+        O(rate_limit) per second up to O(rate_limit).
     type: float
+  rate_limit_backend:
+    description:
+      - A shared store for the rate budget, so that every job, controller and AWX node that uses the same
+        store and AppID keeps to one budget together, strictly (at most the rate in any sliding second).
+        Set it when several jobs can run at once on one AppID (several job templates, schedules,
+        event-driven runs).
+      - "A URL: V(redis://[[user]:password@]host[:port][/db]), V(rediss://...) for TLS, or
+        V(unix:///path/to/redis.sock[?db=N]). The port defaults to 6379 and the database to 0."
+      - Redis 6 or later, or Valkey. The time of every budget is the store's clock, never the hosts'.
+      - Needs the Python package C(redis) (redis-py) where the module runs; it is imported only when this
+        option is set. If the store cannot be reached or refuses the credentials, the task fails before any
+        request to ZEGO. If the store is lost during a batch, the task warns once and paces locally
+        (adaptive, as without this option) for the rest of the batch.
+      - The URL, which may hold a password, is never shown; messages name the store by host, port and database.
+      - If not set, the value of the E(ZEGO_RATE_LIMIT_BACKEND) environment variable is used.
+    type: str
+  rate_limit_backend_ca_path:
+    description:
+      - A PEM file of CA certificates to verify the TLS certificate of a V(rediss://) O(rate_limit_backend)
+        with, instead of the system's. The certificate and host name are always verified;
+        O(validate_certs) and O(ca_path) apply to O(api_url) only.
+    type: path
+  rate_limit_wait:
+    description:
+      - Seconds a request may keep being retried after ZEGO's rate-limit answers (codes 7, 206, 207,
+        HTTP 429), counted from its first attempt. Those answers prove the request was not applied, so they
+        do not use up O(retries); the request fails for rate limiting only when this time has passed.
+    type: float
+    default: 180
   retries:
     description:
       - How many times to retry a request that failed for a reason worth retrying (connection errors,
-        time-outs, HTTP 5xx, ZEGO codes 1, 122, 124 and the rate-limit codes 7, 206, 207), with
-        exponential back-off and jitter. Each retry is signed afresh and reported as a warning.
+        time-outs, HTTP 5xx, ZEGO codes 1, 122, 124), with exponential back-off and jitter. Each retry is
+        signed afresh and reported as a warning.
+      - Rate-limit answers are retried too, but do not count here (see O(rate_limit_wait)).
       - Errors in credentials or parameters are never retried.
     type: int
     default: 5
@@ -75,6 +109,7 @@ options:
     type: path
 requirements:
   - requests >= 2.25 (on the host that runs the module, usually the controller)
+  - redis >= 5.0 (redis-py), only with O(rate_limit_backend)
 attributes:
   check_mode:
     description: Can run in check mode and return changed status prediction without modifying target.

@@ -4,8 +4,9 @@
 """The one client of ZEGO's RTC server API used by every zego.rtc module.
 
 It owns signing, transport (one ``requests`` Session with keep-alive), the classification of
-ZEGO's return codes, retries with exponential backoff and jitter, and pacing (a rate limiter shared
-by every process on the controller). Modules never build URLs or sign.
+ZEGO's return codes, retries with exponential backoff and jitter, and pacing of every action by
+ACTION_PACE (the limiters of ``ratelimit``: a shared store if ``rate_limit_backend`` is set, otherwise
+an adaptive limiter shared by every process on the controller). Modules never build URLs or sign.
 
 Nothing here ever puts the ServerSecret, a signature or a signed URL into an exception, a
 warning or a result.
@@ -14,15 +15,9 @@ warning or a result.
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
-import bisect
-import errno
 import hashlib
-import math
-import os
 import random
 import re
-import stat
-import tempfile
 import threading
 import time
 import traceback
@@ -38,15 +33,18 @@ else:
     HAS_REQUESTS = True
 
 try:
-    import fcntl
-except ImportError:  # not on a POSIX controller: pacing falls back to one process
-    fcntl = None
-
-try:
     from urllib.parse import urlencode, urlsplit
 except ImportError:  # pragma: no cover  (Python 2)
     from urllib import urlencode  # type: ignore
     from urlparse import urlsplit  # type: ignore
+
+from ansible_collections.zego.rtc.plugins.module_utils.ratelimit import (  # noqa: F401  (RateLimiter, RATE_SAFETY: re-exported)
+    RATE_SAFETY,
+    PacingError,
+    RateLimiter,
+    RedisLimiter,
+    private_state_dir as _private_state_dir,
+)
 
 
 DEFAULT_API_URL = 'https://rtc-api.zego.im'
@@ -109,15 +107,17 @@ RULE_DEFAULT_DURATION = 21600
 # (zego-api.md section 7 lists the spelling as an open question; it lives here only).
 ARRAY_PARAM = '%s[]'
 
-# Pace at this share of a documented limit, so requests that leave evenly spaced still fit in
-# every sliding one-second window when they arrive a few milliseconds apart from their slot.
-RATE_SAFETY = 0.98
 
 # Return codes
 OK = 0
 STREAM_MISSING = 138
 ROOM_MISSING_CODES = frozenset([104, 5024, 50001])
-RATE_LIMIT_CODES = frozenset([7, 206, 207])
+ROOM_RATE_LIMITED = 207
+RATE_LIMIT_CODES = frozenset([7, 206, ROOM_RATE_LIMITED])
+# Weight of the newest answer time in the moving average ZegoClient.latency.
+LATENCY_EWMA = 0.2
+# Seconds a request may keep being retried after rate-limit answers (rate_limit_wait) before it fails.
+DEFAULT_RATE_LIMIT_WAIT = 180.0
 RETRY_CODES = frozenset([1, 122, 123, 124, 151, 154, 5201, 5202, 100000015]) | RATE_LIMIT_CODES
 
 # Media service (ForbidRTCStream(s), ResumeRTCStream(s), zego-api.md sections 2.3 and 9.1): 30002, 1010 and
@@ -272,132 +272,11 @@ class Reply(object):
 
 
 def private_state_dir():
-    """A directory only this user can use, for the cross-process rate-limit files.
-
-    ``$ZEGO_RTC_STATE_DIR`` overrides the location; otherwise ``<tmp>/zego-rtc-<uid>``. A directory of
-    this user's that others can read is made private; one that belongs to someone else, or a
-    symbolic link, is refused."""
-    uid = os.getuid() if hasattr(os, 'getuid') else None
-    path = os.environ.get('ZEGO_RTC_STATE_DIR') or os.path.join(
-        tempfile.gettempdir(), 'zego-rtc-%s' % ('user' if uid is None else uid))
+    """The private directory of the cross-process rate-limit files (see ratelimit.private_state_dir)."""
     try:
-        os.mkdir(path, 0o700)
-    except OSError as exc:
-        if exc.errno != errno.EEXIST:
-            raise ZegoError('cannot create the rate-limit state directory %s: %s' % (path, exc.strerror))
-    st = os.lstat(path)
-    if not stat.S_ISDIR(st.st_mode) or (uid is not None and st.st_uid != uid):
-        raise ZegoError('the rate-limit state directory %s is not a directory of this user '
-                        '(set ZEGO_RTC_STATE_DIR to a directory only you can write)' % path)
-    if st.st_mode & 0o077:
-        os.chmod(path, 0o700)
-    return path
-
-
-class RateLimiter(object):
-    """At most ``rate`` calls in any one-second window (``rate`` < 1: one call per ``1/rate`` seconds).
-
-    Two rules, kept in one small state protected by a lock:
-
-    - slots: callers reserve evenly spaced slots ``1/rate`` apart and sleep until theirs;
-    - send log: just before sending, a caller records the actual time; if the last ``cap`` sends
-      (``cap`` = the rate, rounded up, at most LOG_CAP) all fall within ``cap/rate`` seconds, it waits.
-      This keeps the promise when a caller wakes up late from its slot (a loaded machine): a late send
-      cannot crowd the sends that follow it on time.
-
-    The state lives in a file locked with ``flock``, so every process on this controller that uses the
-    same key (API host, AppID, action[, room]) shares one budget: parallel forks, several tasks, and
-    ``delegate_to: localhost`` across many hosts. Several controllers or AWX execution nodes do not share
-    it; there ZEGO's rate-limit codes and the retry backoff take over. Without a file (``path=None``)
-    the limiter is shared by the threads of one process only.
-    """
-
-    MAX_AHEAD = 3600.0  # a time further away than this is stale (the clock jumped back): start afresh
-    LOG_CAP = 50        # sends remembered; beyond 50/s the window shrinks in proportion
-
-    def __init__(self, rate, path=None, clock=None, sleep=None):
-        if rate <= 0:
-            raise ValueError('rate must be positive')
-        self.interval = 1.0 / rate
-        self.cap = max(1, min(self.LOG_CAP, int(math.ceil(rate - 1e-9))))
-        self.window = self.cap * self.interval
-        self.path = path
-        self.clock = clock or _now
-        self.sleep = sleep or _sleep
-        self._lock = threading.Lock()
-        self._state = (0.0, [])
-
-    @classmethod
-    def for_key(cls, rate, key, clock=None, sleep=None):
-        name = hashlib.sha256(key.encode('utf-8')).hexdigest()[:32]
-        path = os.path.join(private_state_dir(), 'rate-%s' % name) if fcntl is not None else None
-        return cls(rate, path=path, clock=clock, sleep=sleep)
-
-    # -- the shared state: "next_slot send1 send2 ..." -----------------------------------------
-    @staticmethod
-    def _parse(raw):
-        try:
-            values = [float(v) for v in raw.decode('ascii').split()]
-        except (UnicodeDecodeError, ValueError):
-            values = []
-        return (values[0], values[1:]) if values else (0.0, [])
-
-    def _transact(self, change):
-        """Run ``change(state) -> (result, new_state)`` under the lock; return the result."""
-        if self.path is None:
-            with self._lock:
-                result, self._state = change(self._state)
-            return result
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, 'O_NOFOLLOW', 0), 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            chunks = []
-            while True:
-                chunk = os.read(fd, 65536)
-                if not chunk:
-                    break
-                chunks.append(chunk)
-            result, (next_slot, sends) = change(self._parse(b''.join(chunks)))
-            data = ' '.join('%.6f' % v for v in [next_slot] + sends).encode('ascii')
-            os.lseek(fd, 0, os.SEEK_SET)
-            os.ftruncate(fd, 0)
-            os.write(fd, data)
-        finally:
-            os.close(fd)  # also releases the lock
-        return result
-
-    def _reserve(self, state, now):
-        next_slot, sends = state
-        if next_slot > now + self.MAX_AHEAD:
-            next_slot, sends = 0.0, []
-        slot = max(now, next_slot)
-        return slot, (slot + self.interval, sends)
-
-    def _record(self, state, when):
-        next_slot, sends = state
-        sends = [t for t in sends if t <= when + self.MAX_AHEAD]
-        if len(sends) >= self.cap:
-            wait = sends[-self.cap] + self.window - when
-            if wait > 1e-6:
-                return wait, (next_slot, sends)
-        bisect.insort(sends, when)
-        return 0.0, (next_slot, sends[-self.cap:])
-
-    def acquire(self):
-        """Block until this caller may send; return its slot (the send itself may be later, if the
-        caller woke up late or the send log made it wait)."""
-        now = self.clock()
-        slot = self._transact(lambda state: self._reserve(state, now))
-        wait = slot - self.clock()
-        if wait > 0:
-            self.sleep(wait)
-        when = max(self.clock(), slot)
-        while True:
-            wait = self._transact(lambda state: self._record(state, when))
-            if wait <= 0:
-                return slot
-            self.sleep(wait)
-            when = max(self.clock(), when + wait)
+        return _private_state_dir()
+    except PacingError as exc:
+        raise ZegoError(exc.message)
 
 
 class SequenceCounter(object):
@@ -511,7 +390,8 @@ class ZegoClient(object):
 
     def __init__(self, app_id, secret, api_url=DEFAULT_API_URL, is_test=False, timeout=10.0, retries=5,
                  validate_certs=True, ca_path=None, rate_limit=None, concurrency=4, warn=None,
-                 session=None, clock=None, sleep=None, shared_limits=True):
+                 session=None, clock=None, sleep=None, shared_limits=True, store=None,
+                 rate_limit_wait=DEFAULT_RATE_LIMIT_WAIT, adaptive=True):
         if not HAS_REQUESTS and session is None:
             raise ZegoError('the requests library is required')
         self.app_id = int(app_id)
@@ -528,6 +408,14 @@ class ZegoClient(object):
         # ``rate_limit`` replaces the documented rate of the write actions (ACTION_PACE)
         self.rate_limit_override = None if rate_limit is None else float(rate_limit)
         self._shared = shared_limits
+        # a connected ratelimit.RedisStore (rate_limit_backend), or None: then the limiters are local and
+        # adaptive (ZEGO's rate-limit answers lower their rate)
+        self.store = store
+        self.store_lost = False
+        self.adaptive = adaptive
+        self.rate_limit_wait = float(rate_limit_wait)
+        # answer time of ZEGO (seconds, moving average over the attempts so far; None before the first)
+        self.latency = None
         self._limiters = {}
         self._limiters_lock = threading.Lock()
         self._signatures = set()
@@ -563,16 +451,53 @@ class ZegoClient(object):
         return pacers
 
     def limiter(self, action, rate, room_id=None):
+        """THE one place limiters are made: one per (API host, AppID, action[, room]) and client, at
+        RATE_SAFETY of ``rate``. In the shared store if there is one (falling back to a local limiter if the
+        store is lost), otherwise in the controller's state directory (adaptive), or in memory."""
         key = '%s|%s|%s|%s' % (self.host, self.app_id, action, '' if room_id is None else room_id)
         with self._limiters_lock:
             lim = self._limiters.get(key)
             if lim is None:
-                if self._shared:
-                    lim = RateLimiter.for_key(rate * RATE_SAFETY, key, clock=self.clock, sleep=self.sleep)
+                if self.store is not None:
+                    lim = RedisLimiter(self.store, key, rate * RATE_SAFETY,
+                                       fallback=lambda: self._local_limiter(key, rate, adaptive=room_id is None),
+                                       on_lost=self._on_store_lost,
+                                       sleep=self.sleep, is_lost=lambda: self.store_lost)
                 else:
-                    lim = RateLimiter(rate * RATE_SAFETY, clock=self.clock, sleep=self.sleep)
+                    lim = self._local_limiter(key, rate, adaptive=room_id is None)
                 self._limiters[key] = lim
         return lim
+
+    def _local_limiter(self, key, rate, adaptive=True):
+        # a room's limiter is not adaptive: a room's rate-limit answer (207) waits a whole room interval
+        adaptive = self.adaptive and adaptive
+        try:
+            if self._shared:
+                return RateLimiter.for_key(rate * RATE_SAFETY, key, clock=self.clock, sleep=self.sleep,
+                                           adaptive=adaptive)
+            return RateLimiter(rate * RATE_SAFETY, clock=self.clock, sleep=self.sleep, adaptive=adaptive)
+        except PacingError as exc:
+            raise ZegoError(exc.message)
+
+    def _on_store_lost(self, exc):
+        """The shared store stopped answering: warn once, then pace locally (adaptive) for the rest of the run."""
+        with self._limiters_lock:
+            if self.store_lost:
+                return
+            self.store_lost = True
+        self.warn(self.scrub('%s; pacing locally for the rest of this task (adaptive: ZEGO\'s rate-limit '
+                             'answers lower the rate)' % exc.message))
+
+    def current_rate(self, action):
+        """The AppID rate ``action`` is paced at now (below the configured rate after rate-limit answers)."""
+        return self.limiter(action, self.rate_for(action)).current_rate() / RATE_SAFETY
+
+    def _observe_latency(self, seconds):
+        with self._limiters_lock:
+            if self.latency is None:
+                self.latency = seconds
+            else:
+                self.latency += LATENCY_EWMA * (seconds - self.latency)
 
     # -- secrets hygiene -------------------------------------------------------------------------
     def scrub(self, text):
@@ -582,6 +507,8 @@ class ZegoClient(object):
         text = '%s' % (text,)
         if self._secret:
             text = text.replace(self._secret, '********')
+        if self.store is not None:
+            text = self.store.scrub(text)
         # signatures are 32 lowercase hex characters: look up each such token instead of searching the
         # text for every signature made so far (a large batch makes thousands)
         text = _HEX32_RE.sub(self._mask_signature, text)
@@ -618,6 +545,7 @@ class ZegoClient(object):
     def _attempt(self, action, params):
         """One signed GET. Returns (code, message, request_id, data) or a _Failure; never raises."""
         failure = None
+        began = time.monotonic()
         try:
             resp = self.session.get(self.api_url + '?' + self._signed_params(action, params),
                                     timeout=self.timeout, allow_redirects=False)
@@ -627,6 +555,7 @@ class ZegoClient(object):
                                retry=not isinstance(exc, requests.exceptions.SSLError))
         if failure is not None:
             return failure
+        self._observe_latency(time.monotonic() - began)
         status = resp.status_code
         if status >= 300:
             return _Failure(HTTP_ERROR, 'HTTP %s from %s' % (status, self.host), lost=status >= 500,
@@ -650,15 +579,23 @@ class ZegoClient(object):
         (a value that must change between attempts, such as Sequence).
 
         ZEGO business codes come back in the Reply (the caller decides what 138 means). A failure
-        that remains after the retry budget, or one that is not worth retrying, raises ZegoError."""
+        that remains after the retry budget, or one that is not worth retrying, raises ZegoError.
+
+        Rate-limit answers (RATE_LIMIT_CODES, HTTP 429) prove the request was not applied: they lower the
+        pace (adaptive limiters) and are retried with back-off until ``rate_limit_wait`` seconds have passed
+        since the first attempt, without using up ``retries``, which counts the other failures."""
         attempts = 0
+        errors = 0
+        throttled = 0
         waited = 0.0
         lost = False
+        started = self.clock()
         pacers = self.pacers(action, params)
         while True:
             attempts += 1
             for pacer in pacers:
                 pacer.acquire()
+            sent_at = self.clock()
             result = self._attempt(action, params)
             if isinstance(result, _Failure):
                 lost = lost or result.lost
@@ -671,8 +608,23 @@ class ZegoClient(object):
                     return Reply(action, code, zego_message, request_id, data, attempts, lost)
                 detail = describe_code(code, zego_message)
                 retry, rate_limited, http_status, unreachable = True, code in RATE_LIMIT_CODES, None, False
-            if retry and attempts <= self.retries:
-                delay = self._backoff(attempts, rate_limited, action)
+            if rate_limited:
+                throttled += 1
+                # a room's rate-limit code (207) is about the room's budget, the others about the AppID's
+                pacer = pacers[0] if code == ROOM_RATE_LIMITED and len(pacers) > 1 else pacers[-1]
+                pacer.congestion(sent_at)
+                spent = self.clock() - started
+                if spent < self.rate_limit_wait:
+                    delay = min(self._backoff(throttled, True, action), max(self.rate_limit_wait - spent, 0.0))
+                    self.warn(self.scrub('%s %s: attempt %d was rate limited (%s); retrying in %.1fs' % (
+                        action, _describe_params(params), attempts, detail, delay)))
+                    self.sleep(delay)
+                    continue
+                detail += (' (still rate limited after %.0f s and %d attempts: rate_limit_wait is %.0f s; '
+                           'nothing was applied)' % (spent, attempts, self.rate_limit_wait))
+            elif retry and errors < self.retries:
+                errors += 1
+                delay = self._backoff(errors, False, action)
                 if waited + delay <= self.MAX_TOTAL_WAIT:
                     waited += delay
                     self.warn(self.scrub('%s %s: attempt %d failed: %s; retrying in %.1fs' % (
@@ -862,6 +814,8 @@ class ZegoClient(object):
             self.session.close()
         except Exception:  # pylint: disable=broad-except
             pass
+        if self.store is not None:
+            self.store.close()
 
 
 class _Failure(object):

@@ -9,6 +9,7 @@ from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
 import re
+import threading
 
 from ansible.module_utils.basic import env_fallback, missing_required_lib
 
@@ -18,7 +19,13 @@ from ansible_collections.zego.rtc.plugins.module_utils.api import (
     REQUESTS_IMPORT_ERROR,
     ZegoClient,
     ZegoError,
+    DEFAULT_RATE_LIMIT_WAIT,
     check_api_url,
+)
+from ansible_collections.zego.rtc.plugins.module_utils.ratelimit import (
+    PacingError,
+    RedisStore,
+    parse_store_url,
 )
 
 MAX_UINT32 = 4294967295
@@ -48,6 +55,9 @@ def zego_argument_spec(**extra):
         timeout=dict(type='float', default=10.0),
         validate_certs=dict(type='bool', default=True),
         ca_path=dict(type='path'),
+        rate_limit_backend=dict(type='str', no_log=True, fallback=(env_fallback, ['ZEGO_RATE_LIMIT_BACKEND'])),
+        rate_limit_backend_ca_path=dict(type='path'),
+        rate_limit_wait=dict(type='float', default=DEFAULT_RATE_LIMIT_WAIT),
     )
     spec.update(extra)
     return spec
@@ -82,6 +92,8 @@ class ZegoModule(object):
         self.params = module.params
         self.result = {'changed': False}
         self._client = None
+        self._store_secrets = []
+        self._client_lock = threading.Lock()
 
     # -- validation (before any API call) ------------------------------------------------------
     def connection_errors(self):
@@ -99,6 +111,13 @@ class ZegoModule(object):
             errors.append(url_error)
         if p['rate_limit'] is not None and not p['rate_limit'] > 0:
             errors.append('rate_limit must be greater than 0, got %s' % p['rate_limit'])
+        if p['rate_limit_wait'] is not None and p['rate_limit_wait'] < 0:
+            errors.append('rate_limit_wait must be 0 or more seconds, got %s' % p['rate_limit_wait'])
+        if p.get('rate_limit_backend'):
+            try:
+                parse_store_url(p['rate_limit_backend'])
+            except PacingError as exc:
+                errors.append(exc.message)
         if p['retries'] < 0:
             errors.append('retries must be 0 or more, got %s' % p['retries'])
         if not p['timeout'] > 0:
@@ -120,6 +139,10 @@ class ZegoModule(object):
     # -- client ----------------------------------------------------------------------------------
     @property
     def client(self):
+        with self._client_lock:  # worker threads may ask first: build one client, once
+            return self._make_client()
+
+    def _make_client(self):
         if self._client is None:
             if not HAS_REQUESTS:
                 self.module.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
@@ -130,9 +153,31 @@ class ZegoModule(object):
             self._client = ZegoClient(
                 app_id=p['app_id'], secret=p['server_secret'], api_url=p['api_url'], is_test=p['is_test'],
                 timeout=p['timeout'], retries=p['retries'], validate_certs=p['validate_certs'],
-                ca_path=p['ca_path'], rate_limit=p['rate_limit'], concurrency=p.get('concurrency') or 1,
-                warn=self.module.warn)
+                ca_path=p['ca_path'], rate_limit=p['rate_limit'], concurrency=self.max_in_flight(),
+                warn=self.module.warn, store=self.connect_store(), rate_limit_wait=p['rate_limit_wait'])
         return self._client
+
+    def max_in_flight(self):
+        """Most requests this module keeps in flight (the HTTP connection pool is this large)."""
+        return self.params.get('concurrency') or 1
+
+    def connect_store(self):
+        """The shared rate-limit store of ``rate_limit_backend``, connected, or None. Fails the task before
+        any ZEGO request if redis-py is missing or the store cannot be used (naming it, never its password)."""
+        url = self.params.get('rate_limit_backend')
+        if not url:
+            return None
+        store = RedisStore(url, ca_path=self.params.get('rate_limit_backend_ca_path'))
+        self._store_secrets = store.url.secrets()
+        try:
+            store.connect()
+        except ImportError:
+            self.module.fail_json(msg=missing_required_lib(
+                'redis', reason='for rate_limit_backend (ZEGO_RATE_LIMIT_BACKEND): pip install redis'), **self.result)
+        except PacingError as exc:
+            self.result['errors'] = [exc.message]
+            self.module.fail_json(msg='%s; nothing was sent to ZEGO' % exc.message, **self.result)
+        return store
 
     # -- ending the run ---------------------------------------------------------------------------
     def scrub(self, text):
@@ -141,6 +186,9 @@ class ZegoModule(object):
         secret = self.params.get('server_secret')
         if secret and text:
             text = text.replace(secret, '********')
+        for secret in self._store_secrets:
+            if text:
+                text = text.replace(secret, '********')
         return text
 
     def fail(self, msg, **extra):

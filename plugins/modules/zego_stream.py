@@ -19,8 +19,9 @@ description:
   - Takes one stream (O(room_id) and O(stream_id)) or a list (O(streams)). A list is validated as a whole
     before the first request, duplicates are sent once, and every stream is attempted even if some fail;
     the task then fails at the end and still reports every stream.
-  - Requests are paced to O(rate_limit) across all tasks and forks of this controller, several are kept in
-    flight (O(concurrency)), and retryable failures are retried with back-off.
+  - Requests are paced to O(rate_limit) across all tasks and forks of this controller (with
+    O(rate_limit_backend), across every host that uses the same store), as many are kept in flight as the
+    rate needs at ZEGO's answer time (at most O(concurrency)), and retryable failures are retried with back-off.
 author:
   - zego.rtc maintainers (@zego-rtc)
 extends_documentation_fragment:
@@ -77,13 +78,13 @@ options:
     default: absent
   concurrency:
     description:
-      - How many DeleteStream requests may be in flight at once (worker threads sharing keep-alive
-        connections). Pacing to O(rate_limit) applies regardless.
-      - Keeping the rate up needs about O(rate_limit) times ZEGO's answer time in flight; the default sustains
-        10 requests per second with answers of up to about 400 ms. Raise it only if ZEGO answers more slowly
-        than that; at most 32.
+      - The most DeleteStream requests in flight at once (worker threads sharing keep-alive connections).
+        Pacing to O(rate_limit) applies regardless.
+      - Keeping the rate up needs about the rate times ZEGO's answer time in flight. The module starts with 4
+        and then keeps what the configured rate needs at the observed answer time, with a margin of half as much
+        again plus one (10 per second at 800 ms answers, 13). This option caps that number; without it the
+        cap is 32. Between 1 and 32.
     type: int
-    default: 4
 attributes:
   check_mode:
     support: full
@@ -282,25 +283,29 @@ summary:
   sample: {total: 3, deleted: 2, already_absent: 1, failed: 0, duplicates: 0}
 '''
 
-from concurrent.futures import ThreadPoolExecutor
-
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.zego.rtc.plugins.module_utils.api import (
     DEFAULT_USER_ID,
     OK,
+    RATE_SAFETY,
     ROOM_MISSING_CODES,
     STREAM_MISSING,
     ZegoError,
     describe_code,
 )
+from ansible_collections.zego.rtc.plugins.module_utils.ratelimit import InFlight, run_in_flight
 from ansible_collections.zego.rtc.plugins.module_utils.base import (
+    MAX_CONCURRENCY,
     ZegoModule,
     check_id,
     zego_argument_spec,
 )
-# Codes that say the request can never succeed for any stream: stop the batch instead of sending the rest.
+# Codes that say the request can never succeed for any stream (they stop the batch instead of sending the rest).
 from ansible_collections.zego.rtc.plugins.module_utils.batch import FATAL_CODES, NOT_ATTEMPTED
+
+# Requests in flight before ZEGO's answer time is known (then: what the rate needs at that answer time).
+DEFAULT_IN_FLIGHT = 4
 
 
 class _Abort(object):
@@ -387,13 +392,20 @@ class ZegoStream(ZegoModule):
                 res['stopped_batch'] = True
         return res
 
+    def max_in_flight(self):
+        return self.params['concurrency'] or MAX_CONCURRENCY
+
     def delete_all(self, items):
         abort = _Abort()
-        workers = min(self.params['concurrency'], max(len(items), 1))
-        if workers <= 1:
+        client = self.client  # built (and the shared store connected) before the first request
+        cap = min(self.max_in_flight(), max(len(items), 1))
+        if cap <= 1:
             return [self.delete_one(item, abort) for item in items]
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            return list(pool.map(lambda item: self.delete_one(item, abort), items))
+        # what the configured rate needs: while the pace is lower (slow start, after rate-limit answers) the
+        # extra workers only wait for their slots, and the rate can come back without waiting for them
+        rate = client.rate_for('DeleteStream') * RATE_SAFETY
+        in_flight = InFlight(cap, rate=lambda: rate, latency=lambda: client.latency, initial=DEFAULT_IN_FLIGHT)
+        return run_in_flight(items, lambda item: self.delete_one(item, abort), in_flight)
 
     # -- check mode ------------------------------------------------------------------------------
     def predict_all(self, items):
@@ -469,7 +481,7 @@ def main():
                 user_name=dict(type='str'),
             )),
             state=dict(type='str', default='absent', choices=['absent']),
-            concurrency=dict(type='int', default=4),
+            concurrency=dict(type='int'),
         ),
         mutually_exclusive=[('room_id', 'streams'), ('stream_id', 'streams')],
         required_together=[('room_id', 'stream_id')],

@@ -362,6 +362,8 @@ class ZegoStreamBan(ZegoModule):
             log = []
             return self.send(chunk, abort, log), log
 
+        # build the client (and connect the shared store) in this thread: a failure must end the task here
+        dummy = self.client
         per_chunk = parallel_map(one, chunks(ids, BAN_BATCH_MAX), self.params['concurrency'])
         return ([res for results, dummy in per_chunk for res in results],
                 [entry for dummy, log in per_chunk for entry in log])

@@ -126,6 +126,7 @@ def test_meta_execution_environment_names_the_requirements():
     with open(os.path.join(ROOT, path)) as f:
         reqs = [line.split('>')[0].split('=')[0].strip() for line in f if line.strip() and not line.startswith('#')]
     assert 'requests' in reqs
+    assert 'redis' in reqs  # the shared rate-limit store (rate_limit_backend), from the credential type
 
 
 def _ansible_builder():
@@ -147,6 +148,7 @@ def test_ansible_builder_introspects_the_collection(tmp_path):
     assert proc.returncode == 0, proc.stdout
     data = yaml.safe_load(proc.stdout)
     assert [line for line in data['python'] if line.startswith('requests') and 'zego.rtc' in line], proc.stdout
+    assert [line for line in data['python'] if line.startswith('redis') and 'zego.rtc' in line], proc.stdout
 
 
 def test_ansible_builder_creates_a_build_context(tmp_path):

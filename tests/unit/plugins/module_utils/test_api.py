@@ -249,3 +249,65 @@ def test_list_values_are_sent_as_repeated_array_parameters(zego_http):
         assert 'Skip' not in zego_http.seen[0]
     finally:
         del api.ACTION_PACE['TestArrays']
+
+
+# -- rate-limit answers are not errors -------------------------------------------------------------------
+def test_rate_limit_answers_do_not_use_up_the_retries(zego_http):
+    for dummy in range(6):
+        zego_http.expect('DeleteStream', code=206)
+    zego_http.expect('DeleteStream', code=0)
+    client, warnings = make_client(zego_http, retries=0)
+    reply = client.delete_stream('r1', 's1')
+    assert (reply.code, reply.attempts) == (0, 7)
+    assert len(warnings) == 6 and all('rate limited' in w for w in warnings)
+
+
+def test_http_429_is_a_rate_limit_answer(zego_http):
+    zego_http.expect('DeleteStream', status=429, body='slow down').expect('DeleteStream', code=0)
+    client, dummy = make_client(zego_http, retries=0)
+    assert client.delete_stream('r1', 's1').attempts == 2
+
+
+def test_a_stream_fails_for_rate_limiting_only_after_rate_limit_wait(zego_http):
+    clock = [1700000000.0]
+
+    def sleep(seconds):
+        clock[0] += seconds
+    for dummy in range(40):
+        zego_http.expect('DeleteStream', code=206)
+    client, warnings = make_client(zego_http, retries=0, rate_limit_wait=60, clock=lambda: clock[0], sleep=sleep,
+                                   rate_limit=1000)
+    start = clock[0]
+    with pytest.raises(api.ZegoError) as info:
+        client.delete_stream('r1', 's1')
+    sent = len(zego_http.seen)
+    del zego_http.script[:]
+    assert clock[0] - start >= 60
+    assert info.value.code == 206 and info.value.attempts == sent
+    assert 'still rate limited after' in info.value.message and 'rate_limit_wait' in info.value.message
+    assert 'nothing was applied' in info.value.message
+
+
+def test_other_errors_still_use_up_the_retries_between_rate_limit_answers(zego_http):
+    zego_http.expect('DeleteStream', code=206).expect('DeleteStream', code=124).expect('DeleteStream', code=206) \
+        .expect('DeleteStream', code=124)
+    client, dummy = make_client(zego_http, retries=1)
+    with pytest.raises(api.ZegoError) as info:
+        client.delete_stream('r1', 's1')
+    assert info.value.code == 124 and info.value.attempts == 4
+
+
+def test_rate_limit_answers_lower_the_pace_of_the_next_requests(zego_http):
+    zego_http.expect('DeleteStream', code=206).expect('DeleteStream', code=0)
+    client, dummy = make_client(zego_http)
+    before = client.current_rate('DeleteStream')
+    client.delete_stream('r1', 's1')
+    assert client.current_rate('DeleteStream') < before
+
+
+def test_client_records_the_answer_time(zego_http):
+    zego_http.expect('DeleteStream', code=0)
+    client, dummy = make_client(zego_http)
+    assert client.latency is None
+    client.delete_stream('r1', 's1')
+    assert client.latency is not None and client.latency >= 0

@@ -269,10 +269,175 @@ def test_a_late_sender_does_not_crowd_the_next_window(tmp_path, shared_file):
     path = str(tmp_path / 'rate') if shared_file else None
     limiter = RateLimiter(10 * RATE_SAFETY, path=path, clock=clock.time, sleep=clock.sleep)
     clock.now += 0.5
-    limiter._transact(lambda state: (None, (clock.now + 0.01, [])))  # the next slot is 10 ms away
+    limiter._transact(lambda state: (None, (clock.now + 0.01, [], 1.0, 0.0, 0)))  # the next slot is 10 ms away
     sent = []
     for dummy in range(40):
         limiter.acquire()
         sent.append(clock.time())
     assert sent[1] - sent[0] < 0.1  # the late send really was late: the next slot came sooner
     assert max_in_window(sent, eps=EPS) <= 10
+
+
+# -- adaptive pacing (no shared store) -------------------------------------------------------------------
+from ansible_collections.zego.rtc.plugins.module_utils import ratelimit  # noqa: E402
+
+
+def test_slow_start_begins_at_half_the_rate_and_doubles_to_the_full_rate():
+    clock = FakeClock()
+    lim = RateLimiter(10.0, clock=clock.time, sleep=clock.sleep, adaptive=True)
+    assert lim.current_rate() == pytest.approx(10.0 * ratelimit.ADAPT_START)
+    start = lim.acquire()
+    clock.now = start + ratelimit.ADAPT_DOUBLING / 2
+    assert lim.current_rate() == pytest.approx(10.0 * ratelimit.ADAPT_START * 2 ** 0.5)
+    clock.now = start + 10 * ratelimit.ADAPT_DOUBLING
+    assert lim.current_rate() == pytest.approx(10.0)
+
+
+def _past_slow_start(lim, clock):
+    lim.acquire()
+    clock.sleep(10 * ratelimit.ADAPT_DOUBLING)
+    assert lim.current_rate() == pytest.approx(lim.rate)
+
+
+@pytest.mark.parametrize('shared_file', [False, True])
+def test_rate_limit_answer_halves_the_rate_pauses_and_recovers_linearly(tmp_path, shared_file):
+    clock = FakeClock()
+    path = str(tmp_path / 'rate') if shared_file else None
+    lim = RateLimiter(10.0, path=path, clock=clock.time, sleep=clock.sleep, adaptive=True)
+    _past_slow_start(lim, clock)
+    slots = [lim.acquire() for dummy in range(10)]
+    cut_at = clock.now
+    assert lim.congestion(slots[-1]) is True
+    assert lim.current_rate() == pytest.approx(10.0 * ratelimit.ADAPT_DECREASE)
+    # nothing new leaves during the pause, then the slots are spaced at the lower rate
+    after = [lim.acquire() for dummy in range(3)]
+    assert after[0] >= cut_at + ratelimit.ADAPT_PAUSE - EPS
+    assert after[1] - after[0] >= 1.0 / (10.0 * ratelimit.ADAPT_DECREASE + 10.0 * ratelimit.ADAPT_INCREASE * 2) - EPS
+    # linear recovery: ADAPT_INCREASE of the rate per second, back to the full rate, never above
+    clock.now = cut_at + 4.0
+    assert lim.current_rate() == pytest.approx(10.0 * (ratelimit.ADAPT_DECREASE + 4 * ratelimit.ADAPT_INCREASE))
+    clock.now = cut_at + 1000.0
+    assert lim.current_rate() == pytest.approx(10.0)
+
+
+def test_answers_to_requests_sent_before_the_cut_took_effect_do_not_cut_again():
+    clock = FakeClock()
+    lim = RateLimiter(10.0, clock=clock.time, sleep=clock.sleep, adaptive=True)
+    _past_slow_start(lim, clock)
+    sent = [lim.acquire() for dummy in range(5)]
+    assert lim.congestion(sent[0])
+    # the rest of the same burst answers 206 too: the same congestion, one cut
+    assert [lim.congestion(t) for t in sent[1:]] == [False] * 4
+    assert lim.current_rate() == pytest.approx(5.0)
+    # a request sent after the hold is rejected again: a second cut
+    clock.sleep(ratelimit.ADAPT_HOLD + 0.1)
+    later = lim.acquire()
+    assert lim.congestion(later)
+    assert lim.current_rate() < 5.0 * ratelimit.ADAPT_DECREASE + 1.0
+
+
+def test_the_rate_never_falls_below_the_floor():
+    clock = FakeClock()
+    lim = RateLimiter(10.0, clock=clock.time, sleep=clock.sleep, adaptive=True)
+    for dummy in range(30):
+        clock.sleep(ratelimit.ADAPT_HOLD + 0.01)
+        lim.congestion(clock.now)
+    assert lim.current_rate() >= 10.0 * ratelimit.ADAPT_MIN - 1e-9
+    assert lim.current_rate() < 10.0 * ratelimit.ADAPT_MIN + 10.0 * ratelimit.ADAPT_INCREASE * 0.02
+
+
+def test_forks_of_one_job_share_the_adaptive_state_through_the_file(tmp_path):
+    clock = FakeClock()
+    path = str(tmp_path / 'rate')
+    a = RateLimiter(10.0, path=path, clock=clock.time, sleep=clock.sleep, adaptive=True)
+    b = RateLimiter(10.0, path=path, clock=clock.time, sleep=clock.sleep, adaptive=True)
+    _past_slow_start(a, clock)
+    assert b.current_rate() == pytest.approx(10.0)  # b sees a's slow start, done
+    assert a.congestion(a.acquire())
+    assert b.current_rate() == pytest.approx(5.0)
+    assert not b.congestion(clock.now)  # the same congestion, seen by the other fork
+    with open(path) as handle:
+        assert '|' in handle.read()
+
+
+def test_a_limiter_that_is_not_adaptive_ignores_congestion():
+    clock = FakeClock()
+    lim = RateLimiter(10.0, clock=clock.time, sleep=clock.sleep)
+    assert lim.congestion(lim.acquire()) is False
+    assert lim.current_rate() == pytest.approx(10.0)
+
+
+def test_old_state_files_without_adaptive_state_are_read(tmp_path):
+    path = tmp_path / 'rate'
+    clock = FrozenClock()
+    path.write_text('%.6f %.6f' % (clock.now - 5, clock.now - 5))
+    lim = RateLimiter(10.0, path=str(path), clock=clock.time, sleep=clock.sleep, adaptive=True)
+    assert lim.acquire() == clock.now
+    assert lim.current_rate() == pytest.approx(10.0 * ratelimit.ADAPT_START)  # slow start begins
+
+
+def test_without_congestion_adaptive_pacing_is_todays_pacing_after_slow_start():
+    """One job alone: no rate-limit answer; after slow start the slots are a plain limiter's, and slow start
+    costs less than half a second in all."""
+    c1, c2 = FakeClock(), FakeClock()
+    plain = RateLimiter(10.0 * RATE_SAFETY, clock=c1.time, sleep=c1.sleep)
+    adaptive = RateLimiter(10.0 * RATE_SAFETY, clock=c2.time, sleep=c2.sleep, adaptive=True)
+    a = [plain.acquire() for dummy in range(300)]
+    b = [adaptive.acquire() for dummy in range(300)]
+    late = [y - x for x, y in zip(a, b)]
+    assert 0 < late[-1] < 0.5
+    assert late[-1] == pytest.approx(late[100], abs=1e-6)  # after slow start, the same spacing
+    assert_paced(b, 10.0 * RATE_SAFETY)
+
+
+# -- requests in flight follow the answer time ----------------------------------------------------------
+@pytest.mark.parametrize('latency, cap, expect', [
+    (None, 32, 4), (0.15, 32, 4), (0.5, 32, 9), (0.8, 32, 13), (0.8, 6, 6), (5.0, 32, 32), (0.0, 32, 1),
+])
+def test_in_flight_target(latency, cap, expect):
+    assert ratelimit.InFlight(cap, rate=lambda: 9.8, latency=lambda: latency).target() == expect
+
+
+def test_in_flight_follows_a_lower_rate():
+    rate = [9.8]
+    flight = ratelimit.InFlight(32, rate=lambda: rate[0], latency=lambda: 0.8)
+    high = flight.target()
+    rate[0] = 2.45
+    assert flight.target() < high
+
+
+def test_run_in_flight_keeps_order_and_follows_the_target():
+    target = [2]
+    flight = ratelimit.InFlight(16, rate=lambda: 1.0, latency=lambda: None, initial=2)
+    flight.target = lambda: target[0]
+    active = [0]
+    peak = []
+    lock = threading.Lock()
+    gate = threading.Event()
+
+    def work(n):
+        with lock:
+            active[0] += 1
+            peak.append(active[0])
+        if n == 3:
+            target[0] = 6  # the answer time grew: more workers
+        if n < 20:
+            gate.wait(0.01)
+        with lock:
+            active[0] -= 1
+        return n * n
+
+    assert ratelimit.run_in_flight(range(60), work, flight) == [n * n for n in range(60)]
+    assert max(peak) <= 6
+    assert max(peak) > 2  # it grew beyond the first target
+
+
+def test_run_in_flight_raises_a_workers_exception():
+    flight = ratelimit.InFlight(4, rate=lambda: 1.0, latency=lambda: None)
+
+    def work(n):
+        if n == 5:
+            raise RuntimeError('boom')
+        return n
+    with pytest.raises(RuntimeError):
+        ratelimit.run_in_flight(range(20), work, flight)

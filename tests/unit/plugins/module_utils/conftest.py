@@ -1,0 +1,118 @@
+# -*- coding: utf-8 -*-
+# Copyright: zego.rtc contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A real redis-server for the shared-store tests: started on a free 127.0.0.1 port (and a unix socket),
+with a password, no persistence and its own directory; stopped afterwards.
+
+``make test`` installs the Debian package redis-server when it is missing (hacking/redis_server.sh)."""
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import atexit
+import os
+import secrets
+import signal
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+
+def find_redis_server():
+    found = shutil.which('redis-server') or shutil.which('valkey-server')
+    for candidate in ('/usr/bin/redis-server', '/usr/local/bin/redis-server', '/usr/bin/valkey-server'):
+        if not found and os.access(candidate, os.X_OK):
+            found = candidate
+    return found
+
+
+def _die_with_parent():
+    """In the child before exec: ask Linux to stop redis-server when the test process ends, whatever way
+    it ends (pytest-xdist workers may leave without running fixture teardowns)."""
+    try:
+        import ctypes  # pylint: disable=import-outside-toplevel
+        ctypes.CDLL('libc.so.6', use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _free_port():
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+    finally:
+        sock.close()
+
+
+class RedisServer(object):
+    """One redis-server process. ``url`` holds the password; ``admin`` is a redis-py client for checks."""
+
+    def __init__(self):
+        binary = find_redis_server()
+        if not binary:
+            pytest.fail('redis-server is not installed: `make test` installs it as root '
+                        '(apt-get install -y redis-server); or install it yourself')
+        self.password = 'pw-' + secrets.token_hex(12)
+        self.dir = tempfile.mkdtemp(prefix='zego-redis-')
+        self.socket = os.path.join(self.dir, 'redis.sock')
+        self.proc = None
+        self.port = None
+        self.start(binary)
+
+    def start(self, binary=None):
+        binary = binary or find_redis_server()
+        self.port = self.port or _free_port()
+        self.proc = subprocess.Popen(  # pylint: disable=consider-using-with
+            [binary, '--port', str(self.port), '--bind', '127.0.0.1', '--requirepass', self.password,
+             '--save', '', '--appendonly', 'no', '--dir', self.dir, '--unixsocket', self.socket,
+             '--unixsocketperm', '700', '--daemonize', 'no', '--logfile', os.path.join(self.dir, 'redis.log')],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=_die_with_parent)
+        atexit.register(self.stop)
+        import redis  # pylint: disable=import-outside-toplevel
+        self.admin = redis.Redis(host='127.0.0.1', port=self.port, password=self.password, socket_timeout=5)
+        for dummy in range(200):
+            if self.proc.poll() is not None:
+                pytest.fail('redis-server exited at start (rc=%s)' % self.proc.returncode)
+            try:
+                self.admin.ping()
+                return
+            except redis.exceptions.RedisError:
+                time.sleep(0.05)
+        pytest.fail('redis-server did not answer on 127.0.0.1:%d' % self.port)
+
+    @property
+    def url(self):
+        return 'redis://:%s@127.0.0.1:%d/0' % (self.password, self.port)
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def cleanup(self):
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@pytest.fixture(scope='module')
+def redis_server():
+    server = RedisServer()
+    yield server
+    server.cleanup()
+
+
+@pytest.fixture
+def own_redis_server():
+    """A server only this test uses (it may stop it)."""
+    server = RedisServer()
+    yield server
+    server.cleanup()
