@@ -44,6 +44,8 @@ from ansible_collections.zego.rtc.plugins.module_utils.ratelimit import (  # noq
     RateLimiter,
     RedisLimiter,
     private_state_dir as _private_state_dir,
+    state_file,
+    update_locked_file,
 )
 
 
@@ -299,9 +301,10 @@ class SequenceCounter(object):
 
     @classmethod
     def for_key(cls, key, clock=None):
-        name = hashlib.sha256(key.encode('utf-8')).hexdigest()[:32]
-        path = os.path.join(private_state_dir(), 'sequence-%s' % name) if fcntl is not None else None
-        return cls(path=path, clock=clock)
+        try:
+            return cls(path=state_file('sequence', key), clock=clock)
+        except PacingError as exc:
+            raise ZegoError(exc.message)
 
     def _step(self, last):
         return max(int(self.clock() * 1000), last + 1)
@@ -312,22 +315,16 @@ class SequenceCounter(object):
             if self.path is None:
                 self._last = self._step(self._last)
                 return str(self._last)
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, 'O_NOFOLLOW', 0), 0o600)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX)
-                raw = os.read(fd, 64)
+
+            def step(content):
                 try:
-                    last = int(raw.decode('ascii').strip() or 0)
+                    last = int(content.decode('ascii').strip() or 0)
                 except (UnicodeDecodeError, ValueError):
                     last = 0
                 value = self._step(max(last, self._last))
-                os.lseek(fd, 0, os.SEEK_SET)
-                os.ftruncate(fd, 0)
-                os.write(fd, str(value).encode('ascii'))
-            finally:
-                os.close(fd)  # also releases the lock
-            self._last = value
-            return str(value)
+                return value, str(value).encode('ascii')
+            self._last = update_locked_file(self.path, step)
+            return str(self._last)
 
 
 def rule_expires_at(create_time, effective_time):

@@ -116,6 +116,36 @@ def private_state_dir():
     return path
 
 
+def state_file(prefix, key):
+    """The path of the cross-process state file for ``key`` in the private state directory, or None where
+    there is no ``fcntl`` (then the state is shared by the threads of one process only)."""
+    if fcntl is None:
+        return None
+    name = hashlib.sha256(key.encode('utf-8')).hexdigest()[:32]
+    return os.path.join(private_state_dir(), '%s-%s' % (prefix, name))
+
+
+def update_locked_file(path, change):
+    """Read ``path`` under an exclusive ``flock`` and replace its content with what
+    ``change(content) -> (result, new_content)`` returns (bytes); return the result."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, 'O_NOFOLLOW', 0), 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        chunks = []
+        while True:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+        result, content = change(b''.join(chunks))
+        os.lseek(fd, 0, os.SEEK_SET)
+        os.ftruncate(fd, 0)
+        os.write(fd, content)
+    finally:
+        os.close(fd)  # also releases the lock
+    return result
+
+
 def window_of(rate):
     """(cap, window seconds) of the sliding-log rule for ``rate`` per second: at most ``cap`` sends in
     any ``window`` (``cap`` = the rate rounded up, at most RateLimiter.LOG_CAP)."""
@@ -162,9 +192,7 @@ class RateLimiter(object):
 
     @classmethod
     def for_key(cls, rate, key, clock=None, sleep=None, adaptive=False):
-        name = hashlib.sha256(key.encode('utf-8')).hexdigest()[:32]
-        path = os.path.join(private_state_dir(), 'rate-%s' % name) if fcntl is not None else None
-        return cls(rate, path=path, clock=clock, sleep=sleep, adaptive=adaptive)
+        return cls(rate, path=state_file('rate', key), clock=clock, sleep=sleep, adaptive=adaptive)
 
     # -- the shared state: "next_slot send1 send2 ... | base cut phase" ----------------------------------
     # base, cut: the share of the rate at the time ``cut``; phase 0: slow start (from the first send at
@@ -195,22 +223,11 @@ class RateLimiter(object):
             with self._lock:
                 result, self._state = change(self._state)
             return result
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, 'O_NOFOLLOW', 0), 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            chunks = []
-            while True:
-                chunk = os.read(fd, 65536)
-                if not chunk:
-                    break
-                chunks.append(chunk)
-            result, state = change(self._parse(b''.join(chunks)))
-            os.lseek(fd, 0, os.SEEK_SET)
-            os.ftruncate(fd, 0)
-            os.write(fd, self._format(state))
-        finally:
-            os.close(fd)  # also releases the lock
-        return result
+
+        def apply(content):
+            result, state = change(self._parse(content))
+            return result, self._format(state)
+        return update_locked_file(self.path, apply)
 
     # -- adaptive share of the rate ------------------------------------------------------------------
     def _share(self, state, now):

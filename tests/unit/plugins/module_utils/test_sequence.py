@@ -14,7 +14,7 @@ import threading
 
 import pytest
 
-from ansible_collections.zego.rtc.plugins.module_utils import api
+from ansible_collections.zego.rtc.plugins.module_utils import ratelimit
 from ansible_collections.zego.rtc.plugins.module_utils.api import SequenceCounter, ZegoClient, rule_expires_at
 
 
@@ -80,7 +80,7 @@ def test_threads_never_get_the_same_number(tmp_path):
     assert len(got) == len(set(got)) == 800
 
 
-@pytest.mark.skipif(api.fcntl is None, reason='needs flock')
+@pytest.mark.skipif(ratelimit.fcntl is None, reason='needs flock')
 def test_processes_never_get_the_same_number_and_each_sees_its_own_increase(tmp_path):
     path = str(tmp_path / 'seq')
     ctx = multiprocessing.get_context('fork')

@@ -82,7 +82,16 @@ def test_media_service_rate_limit_codes_are_retried_with_back_off(zego_http, run
     result, failed = run_module(zego_stream_ban, {'stream_id': 's1'})
     assert not failed and result['stream']['attempts'] == 2
     assert any(s >= 0.5 for s in zego_http.sleeps)  # the rate-limit back-off starts at 1 s (equal jitter)
-    assert 'attempt 1 failed' in result['warnings'][0] and 's1' in result['warnings'][0]
+    assert 'attempt 1 was rate limited' in result['warnings'][0] and 's1' in result['warnings'][0]
+
+
+def test_rate_limit_answers_do_not_use_up_retries(zego_http, run_module):
+    # a rate-limit answer proves nothing was applied: retried until rate_limit_wait, even with retries 0
+    zego_http.expect('ForbidRTCStreams', code=30002).expect('ForbidRTCStreams', code=30002)
+    zego_http.expect('ForbidRTCStreams', code=0)
+    result, failed = run_module(zego_stream_ban, {'stream_ids': ['a', 'b'], 'retries': 0})
+    assert not failed and result['summary']['banned'] == 2
+    assert [s['attempts'] for s in result['streams']] == [3, 3]
 
 
 @pytest.mark.parametrize('code', [3001, 5000, 5006, 30003])
@@ -136,10 +145,10 @@ def test_an_error_every_request_would_get_stops_the_batch(zego_http, run_module)
 
 
 def test_retries_exhausted_fail_and_report_every_id(zego_http, run_module):
-    zego_http.expect('ForbidRTCStreams', code=30002).expect('ForbidRTCStreams', code=30002)
+    zego_http.expect('ForbidRTCStreams', code=3001).expect('ForbidRTCStreams', code=3001)
     result, failed = run_module(zego_stream_ban, {'stream_ids': ['a', 'b'], 'retries': 1})
     assert failed and not result['changed']
-    assert [s['error']['code'] for s in result['streams']] == [30002, 30002]
+    assert [s['error']['code'] for s in result['streams']] == [3001, 3001]
     assert 'gave up after 2 attempts' in result['msg']
 
 
