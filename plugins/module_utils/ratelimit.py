@@ -278,7 +278,9 @@ class RateLimiter(object):
         if next_slot > now + self.MAX_AHEAD:
             next_slot, sends = 0.0, []
         slot = max(now, next_slot)
-        interval = self.interval / self._share(state, now)
+        # the pace at the slot itself: slots reserved ahead during slow start or a recovery are not held back
+        # by the lower share of the moment they were reserved
+        interval = self.interval / self._share(state, slot)
         return slot, (slot + interval, sends, base, cut, phase)
 
     def _record(self, state, when):

@@ -80,8 +80,9 @@ options:
     description:
       - The most DeleteStream requests in flight at once (worker threads sharing keep-alive connections).
         Pacing to O(rate_limit) applies regardless.
-      - Keeping the rate up needs about the rate times ZEGO's answer time in flight. The module starts with 4
-        and then keeps what the configured rate needs at the observed answer time, with a margin of half as much
+      - Keeping the rate up needs about the rate times ZEGO's answer time in flight. Until the first answer the
+        module keeps what the rate needs at a 1 s answer time (11 at 10 per second), then what the configured
+        rate needs at the observed answer time, with a margin of half as much
         again plus one (10 per second at 800 ms answers, 13). This option caps that number; without it the
         cap is 32. Between 1 and 32.
     type: int
@@ -283,6 +284,8 @@ summary:
   sample: {total: 3, deleted: 2, already_absent: 1, failed: 0, duplicates: 0}
 '''
 
+import math
+
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.zego.rtc.plugins.module_utils.api import (
@@ -304,8 +307,9 @@ from ansible_collections.zego.rtc.plugins.module_utils.base import (
 # Codes that say the request can never succeed for any stream (they stop the batch instead of sending the rest).
 from ansible_collections.zego.rtc.plugins.module_utils.batch import FATAL_CODES, NOT_ATTEMPTED
 
-# Requests in flight before ZEGO's answer time is known (then: what the rate needs at that answer time).
-DEFAULT_IN_FLIGHT = 4
+# Requests in flight before ZEGO's answer time is known: what the rate needs if answers took this long
+# (then: what it needs at the measured answer time). Extra workers only wait for their slots.
+INITIAL_LATENCY = 1.0
 
 
 class _Abort(object):
@@ -404,7 +408,8 @@ class ZegoStream(ZegoModule):
         # what the configured rate needs: while the pace is lower (slow start, after rate-limit answers) the
         # extra workers only wait for their slots, and the rate can come back without waiting for them
         rate = client.rate_for('DeleteStream') * RATE_SAFETY
-        in_flight = InFlight(cap, rate=lambda: rate, latency=lambda: client.latency, initial=DEFAULT_IN_FLIGHT)
+        initial = int(math.ceil(rate * INITIAL_LATENCY)) + 1
+        in_flight = InFlight(cap, rate=lambda: rate, latency=lambda: client.latency, initial=initial)
         return run_in_flight(items, lambda item: self.delete_one(item, abort), in_flight)
 
     # -- check mode ------------------------------------------------------------------------------
