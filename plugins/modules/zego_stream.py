@@ -304,19 +304,12 @@ from ansible_collections.zego.rtc.plugins.module_utils.base import (
     check_id,
     zego_argument_spec,
 )
-# Codes that say the request can never succeed for any stream (they stop the batch instead of sending the rest).
-from ansible_collections.zego.rtc.plugins.module_utils.batch import FATAL_CODES, NOT_ATTEMPTED
+# a failure every further request would get (batch.FATAL_CODES, an unreachable API) stops the batch
+from ansible_collections.zego.rtc.plugins.module_utils.batch import Abort
 
 # Requests in flight before ZEGO's answer time is known: what the rate needs if answers took this long
 # (then: what it needs at the measured answer time). Extra workers only wait for their slots.
 INITIAL_LATENCY = 1.0
-
-
-class _Abort(object):
-    """Shared by the workers of one batch: set once a request fails in a way every request would."""
-
-    def __init__(self):
-        self.error = None
 
 
 class ZegoStream(ZegoModule):
@@ -367,17 +360,16 @@ class ZegoStream(ZegoModule):
                    stopped_batch=False)
         res.pop('user_name')
         if abort.error is not None:
-            res['message'] = NOT_ATTEMPTED % abort.error['message']
-            res.update(code=abort.error['code'], error=dict(abort.error, message=res['message'], request_id=None))
+            error = abort.not_attempted()
+            res.update(code=error['code'], message=error['message'], error=error)
             return res
         try:
             reply = self.client.delete_stream(item['room_id'], item['stream_id'], item['user_id'], item['user_name'])
         except ZegoError as exc:
             res.update(code=exc.code, message=exc.message, request_id=exc.request_id, attempts=exc.attempts,
                        response_lost=exc.response_lost, error=exc.to_dict())
-            if exc.unreachable:  # the API cannot be reached (or its certificate is not trusted): stop the batch
-                abort.error = exc.to_dict()
-                res['stopped_batch'] = True
+            # the API cannot be reached (or its certificate is not trusted): stop the batch
+            res['stopped_batch'] = abort.note(exc.to_dict(), exc)
             return res
         # An earlier lost answer only matters when this answer does not prove who deleted the stream:
         # after code 0, this request did it; after 138, the lost attempt probably did.
@@ -391,16 +383,14 @@ class ZegoStream(ZegoModule):
             err = ZegoError(describe_code(reply.code, reply.message), code=reply.code, request_id=reply.request_id, action='DeleteStream')
             res['error'] = err.to_dict()
             res['message'] = err.message
-            if reply.code in FATAL_CODES:
-                abort.error = err.to_dict()
-                res['stopped_batch'] = True
+            res['stopped_batch'] = abort.note(err.to_dict(), reply.code)
         return res
 
     def max_in_flight(self):
         return self.params['concurrency'] or MAX_CONCURRENCY
 
     def delete_all(self, items):
-        abort = _Abort()
+        abort = Abort()
         client = self.client  # built (and the shared store connected) before the first request
         cap = min(self.max_in_flight(), max(len(items), 1))
         if cap <= 1:
