@@ -265,3 +265,22 @@ def rooms_of(n, rooms=5, prefix='s'):
 
 def pairs(rooms):
     return [(room, s['stream_id']) for room, streams in sorted(rooms.items()) for s in streams]
+
+
+def message_names(msg, field):
+    """The message names the field (ignoring Ansible's list of every supported option)."""
+    if field is None:
+        return bool(msg)
+    head = re.split(r'Supported parameters include', msg or '')[0]
+    return re.search(r'(?<![A-Za-z_])%s(?![A-Za-z_])' % field, head) is not None
+
+
+def assert_refused_before_any_request(run, sim, field, case):
+    """A playbook run failed on bad input: its message names ``field``, says nothing was changed, and the
+    simulator received no request at all."""
+    assert run.rc != 0, run.output[-3000:]
+    fatal = re.findall(r'^fatal: \[localhost\]: FAILED! => (.*)$', run.stdout, re.M)
+    assert fatal, run.output[-3000:]
+    assert message_names(fatal[0], field), (case, fatal[0])
+    assert 'nothing was changed' in fatal[0]
+    assert sim.log() == []

@@ -7,11 +7,10 @@ and the simulator's request log shows no request at all."""
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
-import re
 
 import pytest
 
-from e2e_lib import collection_path, conn, play, save_results, stream_task
+from e2e_lib import assert_refused_before_any_request, collection_path, conn, message_names, play, save_results, stream_task
 
 ONE = {'room_id': 'room1', 'stream_id': 's1'}
 
@@ -89,13 +88,6 @@ def _names(cases):
     return ['case%02d' % i for i in range(len(cases))]
 
 
-def _message_names(msg, field):
-    """The message names the field (ignoring Ansible's list of every supported option)."""
-    if field is None:
-        return bool(msg)
-    head = re.split(r'Supported parameters include', msg or '')[0]
-    return re.search(r'(?<![A-Za-z_])%s(?![A-Za-z_])' % field, head) is not None
-
 
 def test_bad_input_module_and_role(sim, ansible):
     sim.reset({'room1': [{'stream_id': 's1', 'user_id': 'u1'}, {'stream_id': 'dup', 'user_id': 'u1'}]})
@@ -118,7 +110,7 @@ def test_bad_input_module_and_role(sim, ansible):
     for name, (case, params, field) in list(zip(_names(MODULE_CASES), MODULE_CASES)) + list(zip(role_names, ROLE_CASES)):
         res = run.results[name]
         msg = (res or {}).get('msg', '')
-        if not (res and res.get('failed') and _message_names(msg, field)):
+        if not (res and res.get('failed') and message_names(msg, field)):
             bad.append('%s: failed=%s msg=%r' % (case, (res or {}).get('failed'), msg[:300]))
     assert not bad, '\n'.join(bad)
     assert len(MODULE_CASES) + len(ROLE_CASES) + len(PLAYBOOK_CASES) >= 25
@@ -146,12 +138,7 @@ def test_bad_input_playbooks(sim, ansible, case, playbook, extra, field):
         args += ['-e', '{"%s": %s}' % (key, _json(value))]
     run = ansible.run(playbook=path, args=args, env={'ZEGO_APP_ID': str(sim.app_id), 'ZEGO_SERVER_SECRET': sim.secret,
                                                      'ZEGO_API_URL': sim.url})
-    assert run.rc != 0, run.output[-3000:]
-    fatal = re.findall(r'^fatal: \[localhost\]: FAILED! => (.*)$', run.stdout, re.M)
-    assert fatal, run.output[-3000:]
-    assert _message_names(fatal[0], field), (case, fatal[0])
-    assert 'nothing was changed' in fatal[0]
-    assert sim.log() == []
+    assert_refused_before_any_request(run, sim, field, case)
 
 
 def _json(value):
