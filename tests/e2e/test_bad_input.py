@@ -88,7 +88,6 @@ def _names(cases):
     return ['case%02d' % i for i in range(len(cases))]
 
 
-
 def test_bad_input_module_and_role(sim, ansible):
     sim.reset({'room1': [{'stream_id': 's1', 'user_id': 'u1'}, {'stream_id': 'dup', 'user_id': 'u1'}]})
     tasks = []

@@ -79,7 +79,6 @@ def _names(cases):
     return ['case%02d' % i for i in range(len(cases))]
 
 
-
 def test_bad_input_modules(sim, ansible):
     sim.reset(ROOMS)
     tasks = []
