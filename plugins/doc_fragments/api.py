@@ -50,10 +50,10 @@ options:
       - Defaults to ZEGO's documented limit of that call (DeleteStream 10 per second, 1 per second with
         O(is_test=true)). Read-only calls are always paced to their own documented limits.
       - Without O(rate_limit_backend), jobs on other controllers or AWX containers do not see this budget.
-        Each job then treats ZEGO's rate-limit answers (codes 7, 206, 207, HTTP 429) as congestion; it
-        starts at half of O(rate_limit) and doubles every 0.6 seconds until the first such answer, then
-        halves its rate on such an answer, sends nothing for a second, and grows back by 2 % of
-        O(rate_limit) per second up to O(rate_limit).
+        Each job then finds its part of ZEGO's budget from ZEGO's rate-limit answers (codes 7, 206, 207,
+        HTTP 429). It starts at half of O(rate_limit) and doubles every 0.6 seconds until the first such
+        answer, keeps what ZEGO accepted of it in the second before, asks for more with single probe
+        requests, and gives back a quarter when rate-limit answers persist. Never more than O(rate_limit).
     type: float
   rate_limit_backend:
     description:

@@ -590,9 +590,7 @@ class ZegoClient(object):
         pacers = self.pacers(action, params)
         while True:
             attempts += 1
-            for pacer in pacers:
-                pacer.acquire()
-            sent_at = self.clock()
+            tickets = [pacer.acquire() for pacer in pacers]
             result = self._attempt(action, params)
             if isinstance(result, _Failure):
                 lost = lost or result.lost
@@ -601,6 +599,8 @@ class ZegoClient(object):
                 unreachable = result.code == TRANSPORT_ERROR and not result.lost
             else:
                 code, zego_message, request_id, data = result
+                if code not in RATE_LIMIT_CODES:
+                    pacers[-1].accepted(tickets[-1])  # ZEGO's AppID budget let it through
                 if code not in RETRY_CODES:
                     return Reply(action, code, zego_message, request_id, data, attempts, lost)
                 detail = describe_code(code, zego_message)
@@ -608,8 +608,8 @@ class ZegoClient(object):
             if rate_limited:
                 throttled += 1
                 # a room's rate-limit code (207) is about the room's budget, the others about the AppID's
-                pacer = pacers[0] if code == ROOM_RATE_LIMITED and len(pacers) > 1 else pacers[-1]
-                pacer.congestion(sent_at)
+                which = 0 if code == ROOM_RATE_LIMITED and len(pacers) > 1 else -1
+                pacers[which].congestion(tickets[which])
                 spent = self.clock() - started
                 if spent < self.rate_limit_wait:
                     delay = min(self._backoff(throttled, True, action), max(self.rate_limit_wait - spent, 0.0))

@@ -8,8 +8,8 @@ paced at RATE_SAFETY of it):
 
 - ``RateLimiter``: the state lives in a ``flock``ed file of a private directory, shared by every
   process of this machine that uses that directory (forks, tasks, ``delegate_to: localhost``). Without
-  a shared store it is *adaptive*: ZEGO's rate-limit answers lower its rate multiplicatively and it
-  recovers linearly in time (AIMD), so jobs that cannot see each other's file share ZEGO's budget.
+  a shared store it is *adaptive*: a job holds whole shares of ZEGO's window, found from ZEGO's answers
+  (slow start, edge probes, cuts), so jobs that cannot see each other's file share ZEGO's budget.
 - ``RedisLimiter``: a sliding log in Redis (or Valkey), one Lua script per attempt that checks and
   inserts atomically with the server's clock, shared by every process on every host that uses the
   same store (``rate_limit_backend``).
@@ -24,6 +24,7 @@ __metaclass__ = type
 import bisect
 import errno
 import hashlib
+import json
 import math
 import os
 import random
@@ -48,25 +49,45 @@ except ImportError:  # pragma: no cover  (Python 2)
 # every sliding one-second window when they arrive a few milliseconds apart from their slot.
 RATE_SAFETY = 0.98
 
-# Adaptive pacing (no shared store), see docs/performance.md "Several jobs on one AppID". Shares of the
-# configured rate:
-# - slow start: a job starts at ADAPT_START and doubles every ADAPT_DOUBLING seconds up to the full rate,
-#   until its first rate-limit answer (jobs that start together then meet ZEGO's limit at a few requests
-#   per second over it, not at four times it; a job alone loses about 0.2 s);
-# - a rate-limit answer to a request sent at least ADAPT_HOLD seconds after the last cut multiplies the
-#   rate by ADAPT_DECREASE (answers to requests sent before the cut took effect are the same congestion
-#   and do not cut again: ZEGO's window is one second wide);
-# - after a cut nothing new is sent for ADAPT_PAUSE seconds, so ZEGO's sliding window (where rejected
-#   requests count too) empties instead of rejecting the requests that follow;
-# - the rate then grows back linearly, by ADAPT_INCREASE of the configured rate per second, up to the
-#   configured rate; it never goes below ADAPT_MIN of it.
+# ZEGO counts the requests of an AppID in a sliding window of this many seconds.
+ZEGO_WINDOW = 1.0
+
+# Adaptive pacing (no shared store), see docs/performance.md "Several jobs on one AppID". A job holds a whole
+# number of *shares* of ZEGO's window (the rate rounded up, e.g. 10 at 10/s): with k shares it sends at most k
+# requests in any window of cap/rate seconds (a little longer than ZEGO's second), evenly spaced, so jobs that
+# cannot see each other never put more than the sum of their shares into any second of ZEGO's, whatever their
+# phases. Only that sum has to be found:
+# - slow start: a job starts at ADAPT_START of its rate and doubles every ADAPT_DOUBLING seconds up to the full
+#   rate (a job alone loses about 0.2 s); its first rate-limit answer ends slow start, and the job keeps as many
+#   shares as it had requests accepted in the window before the rejected one (its part of ZEGO's last second);
+# - edge probes: a job asks for one more share by sending its next request PROBE_EARLY seconds before the oldest
+#   of its last k sends leaves ZEGO's window. If the window is full that request alone is rejected, and as the
+#   oldest send leaves right after it, nobody else's request is: a failed probe costs one rejected request.
+#   PROBE_CONFIRM accepted probes in a row raise the share by one. After a failed probe the next one waits
+#   PROBE_WAIT seconds per share held (uniform in that range), so jobs with few shares probe more often and take
+#   the capacity that other jobs free when they finish;
+# - a raise that is followed within RAISE_WATCH seconds by a rate-limit answer is undone (a probe can pass by
+#   luck when another job's send is in the last PROBE_EARLY of its own window);
+# - rate-limit answers that no probe explains, spread over more than CUT_AFTER seconds (within CUT_MEMORY), are
+#   an overload (a job that started later, another client): the share drops by CUT_SHARE of it (at least one).
+#   (CUT_MEMORY grows by two of the job's own intervals, so a job that sends rarely still sees two answers.)
 ADAPT_START = 0.5
 ADAPT_DOUBLING = 0.6
-ADAPT_DECREASE = 0.5
-ADAPT_INCREASE = 0.02
-ADAPT_HOLD = 1.0
-ADAPT_PAUSE = 1.0
-ADAPT_MIN = 0.05
+PROBE_EARLY = 0.03
+PROBE_LATE = 0.004
+PROBE_CONFIRM = 2
+PROBE_WAIT = (1.2, 2.4)
+PROBE_RESERVE_TTL = 2.0
+RAISE_WATCH = 1.5
+CUT_AFTER = 1.0
+CUT_MEMORY = 4.0
+CUT_SHARE = 0.25
+# Below one share a job sends one request per 1/k windows; each cut halves that, down to SHARE_MIN (so that
+# more jobs than shares, or ZEGO's test environment at 1/s, still find a pace ZEGO accepts). Its probe is the
+# next request one window after the last one instead of 1/k windows, and a raise doubles k, up to one share.
+# The constants were chosen with hacking/pacing_model.py (the real limiter of several jobs on a virtual clock
+# against the simulator's window rule).
+SHARE_MIN = 1.0 / 32
 
 STORE_KEY_PREFIX = 'zego.rtc:rate:'
 STORE_TIMEOUT = 5.0     # seconds for one store command or connection
@@ -158,26 +179,28 @@ class RateLimiter(object):
 
     Two rules, kept in one small state protected by a lock:
 
-    - slots: callers reserve evenly spaced slots ``1/rate`` apart and sleep until theirs;
-    - send log: just before sending, a caller records the actual time; if the last ``cap`` sends
-      (``cap`` = the rate, rounded up, at most LOG_CAP) all fall within ``cap/rate`` seconds, it waits.
-      This keeps the promise when a caller wakes up late from its slot (a loaded machine): a late send
-      cannot crowd the sends that follow it on time.
+    - slots: callers reserve evenly spaced slots and sleep until theirs;
+    - send log: just before sending, a caller records the actual time; if the last ``k`` sends all fall within
+      ``cap/rate`` seconds (``cap`` = the rate rounded up, at most LOG_CAP; ``k`` = ``cap``, or the job's
+      shares when adaptive), it waits. This keeps the promise when a caller wakes up late from its slot (a
+      loaded machine): a late send cannot crowd the sends that follow it on time.
 
     The state lives in a file locked with ``flock``, so every process on this controller that uses the
     same key (API host, AppID, action[, room]) shares one budget: parallel forks, several tasks, and
     ``delegate_to: localhost`` across many hosts. Without a file (``path=None``) the limiter is shared by
     the threads of one process only.
 
-    ``adaptive=True``: the rate starts at half and doubles quickly until the first rate-limit answer (slow
-    start); ``congestion(sent_at)`` (a rate-limit answer) lowers it, and it recovers in time (the ADAPT_*
-    constants). That state is in the same file, so the forks of one job share it.
+    ``adaptive=True``: the job holds shares of ZEGO's window, found by slow start, edge probes and cuts (the
+    ADAPT_*, PROBE_*, RAISE_* and CUT_* constants). ``acquire()`` returns a ticket (the send time it recorded);
+    the caller reports ZEGO's answer to that request with ``congestion(ticket)`` (a rate-limit answer) or
+    ``accepted(ticket)`` (any other answer). That state is in the same file, so the forks of one job share it.
     """
 
     MAX_AHEAD = 3600.0  # a time further away than this is stale (the clock jumped back): start afresh
     LOG_CAP = 50        # sends remembered; beyond 50/s the window shrinks in proportion
+    VERSION = 2
 
-    def __init__(self, rate, path=None, clock=None, sleep=None, adaptive=False):
+    def __init__(self, rate, path=None, clock=None, sleep=None, adaptive=False, rng=None):
         if rate <= 0:
             raise ValueError('rate must be positive')
         self.rate = float(rate)
@@ -187,38 +210,56 @@ class RateLimiter(object):
         self.adaptive = adaptive
         self.clock = clock or _now
         self.sleep = sleep or _sleep
+        self.random = rng or random.Random()
         self._lock = threading.Lock()
-        self._state = self._parse(b'')
+        self._state = self._fresh()
 
     @classmethod
     def for_key(cls, rate, key, clock=None, sleep=None, adaptive=False):
         return cls(rate, path=state_file('rate', key), clock=clock, sleep=sleep, adaptive=adaptive)
 
-    # -- the shared state: "next_slot send1 send2 ... | base cut phase" ----------------------------------
-    # base, cut: the share of the rate at the time ``cut``; phase 0: slow start (from the first send at
-    # ``cut``), 1: additive increase after the cut. No adaptive part (a new file): slow start from now.
-    @staticmethod
-    def _parse(raw):
-        try:
-            text = raw.decode('ascii')
-            pacing, dummy, adapt = text.partition('|')
-            values = [float(v) for v in pacing.split()]
-            base, cut, phase = [float(v) for v in adapt.split()] if adapt.strip() else (ADAPT_START, 0.0, 0.0)
-        except (UnicodeDecodeError, ValueError):
-            values, base, cut, phase = [], ADAPT_START, 0.0, 0.0
-        if not 0 < base <= 1:
-            base = 1.0
-        adapt = (base, cut, int(phase))
-        return ((values[0], values[1:]) if values else (0.0, [])) + adapt
+    # -- the shared state (JSON) -----------------------------------------------------------------------
+    # next: the next free slot; sends: the last send times; phase 0: slow start (begun at ``start``, not
+    # yet if 0), 1: ``k`` shares; acc: send times of accepted requests (for the share at the end of slow
+    # start); probe: the send time of the edge probe waiting for its answer; reserved: when a caller took
+    # the next probe; next_probe, passed (accepted probes in a row), raised (time of the last raise),
+    # unexplained (rate-limit answers no probe explains), changed (time of the last change of the share).
+    _FIELDS = (('next', float), ('sends', list), ('phase', int), ('start', float), ('k', float), ('acc', list),
+               ('probe', float), ('reserved', float), ('next_probe', float), ('passed', int), ('raised', float),
+               ('unexplained', list), ('changed', float))
 
-    @staticmethod
-    def _format(state):
-        next_slot, sends, base, cut, phase = state
-        return ('%s | %.6f %.6f %d' % (' '.join('%.6f' % v for v in [next_slot] + sends), base, cut, phase)
-                ).encode('ascii')
+    def _fresh(self):
+        return {'next': 0.0, 'sends': [], 'phase': 0 if self.adaptive else 1, 'start': 0.0, 'k': self.cap,
+                'acc': [], 'probe': 0.0, 'reserved': 0.0, 'next_probe': 0.0, 'passed': 0, 'raised': 0.0,
+                'unexplained': [], 'changed': 0.0}
+
+    def _parse(self, raw):
+        state = self._fresh()
+        try:
+            data = json.loads(raw.decode('ascii')) if raw.strip() else None
+        except (UnicodeDecodeError, ValueError):
+            data = None
+        if not isinstance(data, dict) or data.get('v') != self.VERSION:
+            return state  # a new file, or one of an older release: start afresh
+        for name, kind in self._FIELDS:
+            value = data.get(name)
+            if kind is list:
+                if isinstance(value, list) and all(isinstance(v, (int, float)) for v in value):
+                    state[name] = [float(v) for v in value]
+            elif isinstance(value, (int, float)) and not isinstance(value, bool):
+                state[name] = kind(value)
+        if not self.adaptive:
+            state['phase'], state['k'] = 1, self.cap
+        state['k'] = max(SHARE_MIN, min(float(self.cap), state['k']))
+        return state
+
+    def _format(self, state):
+        data = dict(state, v=self.VERSION)
+        return json.dumps(data, separators=(',', ':'), sort_keys=True).encode('ascii')
 
     def _transact(self, change):
-        """Run ``change(state) -> (result, new_state)`` under the lock; return the result."""
+        """Run ``change(state) -> (result, new_state)`` under the lock; return the result. ``change`` may
+        change the state in place."""
         if self.path is None:
             with self._lock:
                 result, self._state = change(self._state)
@@ -229,84 +270,178 @@ class RateLimiter(object):
             return result, self._format(state)
         return update_locked_file(self.path, apply)
 
-    # -- adaptive share of the rate ------------------------------------------------------------------
-    def _share(self, state, now):
-        dummy, dummy, base, cut, phase = state
-        if not self.adaptive or base >= 1.0:
-            return 1.0
-        if cut <= 0 or cut > now + self.MAX_AHEAD:  # slow start not begun, or stale (the clock jumped back)
-            return base if phase == 0 and cut <= 0 else 1.0
-        elapsed = max(0.0, now - cut)
-        if phase == 0:
-            return min(1.0, base * 2 ** (elapsed / ADAPT_DOUBLING))
-        return min(1.0, base + ADAPT_INCREASE * elapsed)
+    # -- shares ----------------------------------------------------------------------------------------
+    def _shares(self, state, when):
+        """The shares of ZEGO's window this job uses at ``when`` (a float during slow start)."""
+        if state['phase']:
+            return state['k'] if self.adaptive else self.cap
+        first = ADAPT_START * self.cap
+        if state['start'] <= 0:
+            return first
+        return min(float(self.cap), first * 2 ** (max(0.0, when - state['start']) / ADAPT_DOUBLING))
 
-    def _started(self, state, now):
-        """The state with slow start begun at ``now`` if this is the first send."""
-        next_slot, sends, base, cut, phase = state
-        if self.adaptive and phase == 0 and cut <= 0:
-            return (next_slot, sends, base, now, phase)
-        return state
+    def _log_rule(self, state):
+        """(n, span): at most ``n`` sends in any ``span`` seconds (``window``, or longer below one share)."""
+        if not (self.adaptive and state['phase']):
+            return self.cap, self.window
+        k = state['k']
+        return (int(k), self.window) if k >= 1 else (1, self.window / k)
+
+    def _probe_due(self, state, when):
+        return (self.adaptive and state['phase'] == 1 and not state['probe'] and state['k'] < self.cap
+                and when >= state['next_probe'])
 
     def current_rate(self):
-        """The rate this limiter paces at now (lower than ``rate`` in slow start and after congestion)."""
+        """The rate this limiter paces at now (lower than ``rate`` in slow start and with fewer shares)."""
         now = self.clock()
         state = self._transact(lambda s: (s, s))
-        return self.rate * self._share(state, now)
+        return self.rate * self._shares(state, now) / self.cap
 
-    def congestion(self, sent_at):
-        """ZEGO answered a request sent at ``sent_at`` (this clock) with a rate-limit code.
+    def shares(self):
+        """(shares held, of ``cap``): the part of ZEGO's window this job uses."""
+        state = self._transact(lambda s: (s, s))
+        return self._shares(state, self.clock()), self.cap
 
-        Returns True if that cut the rate (False: not adaptive, or the same congestion as the last cut)."""
+    @staticmethod
+    def _lower(k, step):
+        """``k`` less ``step`` shares; below one share, half of it (not below SHARE_MIN)."""
+        if k > 1:
+            return float(max(1, int(k) - step))
+        return max(SHARE_MIN, k / 2.0)
+
+    def _probe_wait(self, state):
+        low, high = PROBE_WAIT
+        return self.random.uniform(low, high) * max(1.0, state['k'])
+
+    def congestion(self, ticket):
+        """ZEGO answered the request of ``ticket`` (what ``acquire`` returned) with a rate-limit code.
+
+        Returns True if that lowered this job's share (False: not adaptive, a failed probe, or the same
+        congestion as the last change)."""
         if not self.adaptive:
             return False
         now = self.clock()
 
         def change(state):
-            next_slot, sends, base, cut, phase = state
-            hold = ADAPT_HOLD if phase else 0.0  # in slow start, any answer to a request sent since it began
-            if cut <= now + self.MAX_AHEAD and sent_at < cut + hold:
+            if state['phase'] == 0:
+                # end of slow start: keep what ZEGO accepted of this job in the window before the rejection
+                low = ticket - self.window
+                accepted = len([t for t in state['acc'] if low <= t < ticket])
+                state.update(phase=1, k=float(max(1, min(self.cap, accepted))), changed=now, unexplained=[],
+                             next_probe=now + self.random.uniform(0, 0.5), passed=0)
+                return True, state
+            if state['probe'] and abs(ticket - state['probe']) < 1e-6:
+                # the window is full: keep the share, probe again later
+                state.update(probe=0.0, passed=0, next_probe=now + self._probe_wait(state))
                 return False, state
-            share = max(ADAPT_MIN, self._share(state, now) * ADAPT_DECREASE)
-            return True, (max(next_slot, now + ADAPT_PAUSE), sends, share, now, 1)
+            if ticket <= state['changed']:
+                return False, state  # sent before the last change: the same congestion
+            if state['raised'] and ticket >= state['raised'] - 0.2 and now - state['raised'] < RAISE_WATCH:
+                # the last raise passed by luck: undo it
+                state['k'] = self._lower(state['k'], 1)
+                state.update(raised=0.0, changed=now, unexplained=[], next_probe=now + self._probe_wait(state))
+                return True, state
+            low, high = PROBE_WAIT
+            state['next_probe'] = max(state['next_probe'], now + self.random.uniform(low, high))
+            memory = CUT_MEMORY + 2 * self.window / state['k']  # a slow job sees fewer answers
+            seen = [t for t in state['unexplained'] if t > state['changed'] and t > ticket - memory] + [ticket]
+            if max(seen) - min(seen) >= CUT_AFTER:
+                k = state['k']
+                state.update(k=self._lower(k, max(1, int(round(k * CUT_SHARE)))), changed=now, unexplained=[])
+                return True, state
+            state['unexplained'] = seen[-self.LOG_CAP:]
+            return False, state
         return self._transact(change)
+
+    def accepted(self, ticket):
+        """ZEGO answered the request of ``ticket`` with anything but a rate-limit code."""
+        if not self.adaptive:
+            return
+        now = self.clock()
+
+        def change(state):
+            if state['phase'] == 0:
+                state['acc'] = (state['acc'] + [ticket])[-(self.cap + 2):]
+            elif state['probe'] and abs(ticket - state['probe']) < 1e-6:
+                state.update(probe=0.0, passed=state['passed'] + 1, next_probe=now)
+                if state['passed'] >= PROBE_CONFIRM:
+                    state.update(passed=0, k=min(float(self.cap), state['k'] + 1 if state['k'] >= 1 else state['k'] * 2), raised=now)
+            return None, state
+        self._transact(change)
 
     # -- pacing ----------------------------------------------------------------------------------------
     def _reserve(self, state, now):
-        state = self._started(state, now)
-        next_slot, sends, base, cut, phase = state
-        if next_slot > now + self.MAX_AHEAD:
-            next_slot, sends = 0.0, []
-        slot = max(now, next_slot)
-        # the pace at the slot itself: slots reserved ahead during slow start or a recovery are not held back
-        # by the lower share of the moment they were reserved
-        interval = self.interval / self._share(state, slot)
-        return slot, (slot + interval, sends, base, cut, phase)
+        """((slot, probe), state): probe is True for the one caller that tries the next edge probe."""
+        if self.adaptive and state['phase'] == 0 and state['start'] <= 0:
+            state['start'] = now
+        if state['next'] > now + self.MAX_AHEAD:
+            state.update(next=0.0, sends=[])
+        held = state['reserved'] > 0 and state['reserved'] - 1.0 <= now < state['reserved'] + PROBE_RESERVE_TTL
+        if self._probe_due(state, now) and not held:
+            state['reserved'] = now
+            return (now, True), state
+        slot = max(now, state['next'])
+        # the pace at the slot itself: slots reserved ahead during slow start are not held back by the lower
+        # share of the moment they were reserved
+        state['next'] = slot + self.window / self._shares(state, slot)
+        return (slot, False), state
 
-    def _record(self, state, when):
-        next_slot, sends, base, cut, phase = state
-        sends = [t for t in sends if t <= when + self.MAX_AHEAD]
-        if len(sends) >= self.cap:
-            # the configured rate's window: it is the ceiling; a lower adaptive rate is kept by the slots
-            wait = sends[-self.cap] + self.window - when
+    def _record(self, state, when, probe=False):
+        """((wait, probed), state): wait 0 when the caller may send at ``when`` (recorded; probed: as an edge
+        probe), else how long to wait first."""
+        sends = [t for t in state['sends'] if t <= when + self.MAX_AHEAD]
+        limit, span = self._log_rule(state)
+        if probe and not self._probe_due(state, when):
+            probe = False
+            state['reserved'] = 0.0
+        recent = len(sends) - bisect.bisect_right(sends, when - span)
+        if probe and state['k'] < 1 and sends:
+            # below one share: try the next request one window after the last instead of 1/k windows
+            edge = sends[-1] + self.window
+            if when < edge - 1e-6:
+                return (edge - when, False), state
+            state.update(probe=when, reserved=0.0)
+            state['sends'] = (sends + [when])[-(self.cap + 1):]
+            return (0.0, True), state
+        if recent >= limit:
+            oldest = sends[-limit]
+            if probe and recent == limit:
+                edge = oldest + ZEGO_WINDOW - PROBE_EARLY
+                if when < edge - 1e-6:
+                    return (edge - when, False), state
+                if when <= oldest + ZEGO_WINDOW - PROBE_LATE:
+                    state.update(probe=when, reserved=0.0)
+                    state['sends'] = (sends + [when])[-(self.cap + 1):]
+                    return (0.0, True), state
+            wait = oldest + span - when
             if wait > 1e-6:
-                return wait, state
+                return (wait, False), state
+        if self.adaptive and state['phase'] and sends:
+            # evenly spaced at the share (a send log filled faster in slow start would otherwise repeat its
+            # bunches every window)
+            wait = sends[-1] + self.window / state['k'] - when
+            if wait > 1e-6:
+                return (wait, False), state
+        if probe:
+            state['reserved'] = 0.0
         bisect.insort(sends, when)
-        return 0.0, (next_slot, sends[-self.cap:], base, cut, phase)
+        state['sends'] = sends[-(self.cap + 1):]
+        return (0.0, False), state
 
     def acquire(self):
-        """Block until this caller may send; return its slot (the send itself may be later, if the
-        caller woke up late or the send log made it wait)."""
+        """Block until this caller may send; return its ticket, which ``congestion``/``accepted`` take back:
+        its slot (the send itself may be later, if the caller woke up late or the send log made it wait), or
+        for an edge probe the send time recorded."""
         now = self.clock()
-        slot = self._transact(lambda state: self._reserve(state, now))
+        slot, probe = self._transact(lambda state: self._reserve(state, now))
         wait = slot - self.clock()
         if wait > 0:
             self.sleep(wait)
         when = max(self.clock(), slot)
         while True:
-            wait = self._transact(lambda state: self._record(state, when))
+            wait, probed = self._transact(lambda state: self._record(state, when, probe))
             if wait <= 0:
-                return slot
+                return when if probed else slot
             self.sleep(wait)
             when = max(self.clock(), when + wait)
 
@@ -638,10 +773,14 @@ class RedisLimiter(object):
             self.sleep(min(wait, STORE_MAX_SLEEP) + self._random.uniform(0, 0.002))
         return self._local().acquire()
 
-    def congestion(self, sent_at):
+    def congestion(self, ticket):
         if self._is_lost():
-            return self._local().congestion(sent_at)
+            return self._local().congestion(ticket)
         return False
+
+    def accepted(self, ticket):
+        if self._is_lost():
+            self._local().accepted(ticket)
 
     def current_rate(self):
         if self._is_lost():

@@ -269,7 +269,7 @@ def test_a_late_sender_does_not_crowd_the_next_window(tmp_path, shared_file):
     path = str(tmp_path / 'rate') if shared_file else None
     limiter = RateLimiter(10 * RATE_SAFETY, path=path, clock=clock.time, sleep=clock.sleep)
     clock.now += 0.5
-    limiter._transact(lambda state: (None, (clock.now + 0.01, [], 1.0, 0.0, 0)))  # the next slot is 10 ms away
+    limiter._transact(lambda state: (None, dict(state, next=clock.now + 0.01)))  # the next slot is 10 ms away
     sent = []
     for dummy in range(40):
         limiter.acquire()
@@ -293,57 +293,193 @@ def test_slow_start_begins_at_half_the_rate_and_doubles_to_the_full_rate():
     assert lim.current_rate() == pytest.approx(10.0)
 
 
-def _past_slow_start(lim, clock):
-    lim.acquire()
-    clock.sleep(10 * ratelimit.ADAPT_DOUBLING)
-    assert lim.current_rate() == pytest.approx(lim.rate)
+def _steady(lim, shares):
+    """End slow start as ZEGO would: ``shares`` requests accepted, then the next one rejected."""
+    tickets = [lim.acquire() for dummy in range(shares + 1)]
+    for ticket in tickets[:-1]:
+        lim.accepted(ticket)
+    assert lim.congestion(tickets[-1]) is True
+    assert lim.shares() == (shares, lim.cap)
+    return tickets
+
+
+def _sends(lim, clock, count):
+    """``count`` acquires; (tickets, the times the sends really left)."""
+    tickets, sent = [], []
+    for dummy in range(count):
+        tickets.append(lim.acquire())
+        sent.append(clock.time())
+    return tickets, sent
+
+
+def _probe_now(lim):
+    lim._transact(lambda state: (None, dict(state, next_probe=0.0)))
+
+
+def _no_probe(lim):
+    lim._transact(lambda state: (None, dict(state, next_probe=1e12)))
 
 
 @pytest.mark.parametrize('shared_file', [False, True])
-def test_rate_limit_answer_halves_the_rate_pauses_and_recovers_linearly(tmp_path, shared_file):
+def test_the_first_rate_limit_answer_ends_slow_start_with_the_share_zego_accepted(tmp_path, shared_file):
     clock = FakeClock()
     path = str(tmp_path / 'rate') if shared_file else None
-    lim = RateLimiter(10.0, path=path, clock=clock.time, sleep=clock.sleep, adaptive=True)
-    _past_slow_start(lim, clock)
-    slots = [lim.acquire() for dummy in range(10)]
-    cut_at = clock.now
-    assert lim.congestion(slots[-1]) is True
-    assert lim.current_rate() == pytest.approx(10.0 * ratelimit.ADAPT_DECREASE)
-    # nothing new leaves during the pause, then the slots are spaced at the lower rate
-    after = [lim.acquire() for dummy in range(3)]
-    assert after[0] >= cut_at + ratelimit.ADAPT_PAUSE - EPS
-    assert after[1] - after[0] >= 1.0 / (10.0 * ratelimit.ADAPT_DECREASE + 10.0 * ratelimit.ADAPT_INCREASE * 2) - EPS
-    # linear recovery: ADAPT_INCREASE of the rate per second, back to the full rate, never above
-    clock.now = cut_at + 4.0
-    assert lim.current_rate() == pytest.approx(10.0 * (ratelimit.ADAPT_DECREASE + 4 * ratelimit.ADAPT_INCREASE))
-    clock.now = cut_at + 1000.0
-    assert lim.current_rate() == pytest.approx(10.0)
+    lim = RateLimiter(10.0 * RATE_SAFETY, path=path, clock=clock.time, sleep=clock.sleep, adaptive=True)
+    tickets = _steady(lim, 3)
+    assert lim.current_rate() == pytest.approx(3 * lim.rate / lim.cap)
+    # answers to requests sent before that change are the same congestion
+    assert lim.congestion(tickets[0]) is False
+    assert lim.shares() == (3, lim.cap)
 
 
-def test_answers_to_requests_sent_before_the_cut_took_effect_do_not_cut_again():
+def test_a_job_never_sends_more_than_its_shares_in_any_window():
+    clock = FakeClock()
+    lim = RateLimiter(10.0 * RATE_SAFETY, clock=clock.time, sleep=clock.sleep, adaptive=True)
+    _steady(lim, 3)
+    _no_probe(lim)
+    dummy, sent = _sends(lim, clock, 40)
+    assert max_in_window(sent, width=lim.window, eps=EPS) <= 3
+    gaps = [y - x for x, y in zip(sent[1:], sent[2:])]
+    assert min(gaps) == pytest.approx(lim.window / 3, abs=1e-3)
+
+
+def test_jobs_whose_shares_add_up_to_the_cap_never_overfill_zegos_second():
+    """Four jobs that cannot see each other, at 3 + 3 + 2 + 2 shares and arbitrary phases: merged, no
+    sliding second of ZEGO's holds more than 10 of their sends."""
+    merged = []
+    for shares, offset in ((3, 0.0), (3, 0.137), (2, 0.291), (2, 0.803)):
+        clock = FakeClock(1700000000.0 + offset)
+        lim = RateLimiter(10.0 * RATE_SAFETY, clock=clock.time, sleep=clock.sleep, adaptive=True)
+        _steady(lim, shares)
+        _no_probe(lim)
+        merged += _sends(lim, clock, 60)[1]
+    assert max_in_window(merged, width=ratelimit.ZEGO_WINDOW, eps=EPS) <= 10
+
+
+def _probe(lim, clock):
+    """Acquire until the edge probe leaves; (its ticket, the sends before it)."""
+    _probe_now(lim)
+    sent = []
+    for dummy in range(20):
+        ticket = lim.acquire()
+        probe = lim._transact(lambda state: (state['probe'], state))
+        if probe:
+            assert ticket == probe
+            return ticket, sent
+        sent.append(clock.time())
+    raise AssertionError('no edge probe left')
+
+
+def test_an_edge_probe_leaves_just_before_the_oldest_send_leaves_zegos_second():
+    clock = FakeClock()
+    lim = RateLimiter(10.0 * RATE_SAFETY, clock=clock.time, sleep=clock.sleep, adaptive=True)
+    _steady(lim, 3)
+    _no_probe(lim)
+    _sends(lim, clock, 5)
+    ticket, dummy = _probe(lim, clock)
+    with_probe = sorted(lim._transact(lambda state: (state['sends'], state)))
+    before = [t for t in with_probe if t < ticket]
+    # the oldest of the last three sends leaves ZEGO's window PROBE_EARLY after the probe: until then the
+    # probe is a fourth send in one second, so a full window rejects exactly this one request
+    assert ticket == pytest.approx(before[-3] + ratelimit.ZEGO_WINDOW - ratelimit.PROBE_EARLY, abs=EPS)
+    assert max_in_window(with_probe, width=ratelimit.ZEGO_WINDOW, eps=EPS) == 4
+
+
+def test_a_rejected_probe_keeps_the_share_and_waits_in_proportion_to_it():
+    clock = FakeClock()
+    lim = RateLimiter(10.0 * RATE_SAFETY, clock=clock.time, sleep=clock.sleep, adaptive=True)
+    _steady(lim, 3)
+    ticket, dummy = _probe(lim, clock)
+    assert lim.congestion(ticket) is False
+    assert lim.shares() == (3, lim.cap)
+    next_probe = lim._transact(lambda state: (state['next_probe'], state))
+    assert clock.now + ratelimit.PROBE_WAIT[0] * 3 - EPS <= next_probe <= clock.now + ratelimit.PROBE_WAIT[1] * 3
+    # until then no send is a probe, and the job keeps to its three shares
+    tickets, sent = _sends(lim, clock, 6)
+    assert lim._transact(lambda state: (state['probe'], state)) == 0.0
+    assert max_in_window(sent, width=lim.window, eps=EPS) <= 3
+
+
+def test_accepted_probes_raise_the_share_by_one():
+    clock = FakeClock()
+    lim = RateLimiter(10.0 * RATE_SAFETY, clock=clock.time, sleep=clock.sleep, adaptive=True)
+    _steady(lim, 3)
+    for dummy in range(ratelimit.PROBE_CONFIRM - 1):
+        lim.accepted(_probe(lim, clock)[0])
+        assert lim.shares() == (3, lim.cap)
+    lim.accepted(_probe(lim, clock)[0])
+    assert lim.shares() == (4, lim.cap)
+    _no_probe(lim)
+    dummy, sent = _sends(lim, clock, 12)
+    assert max_in_window(sent[-8:], width=lim.window, eps=EPS) == 4
+
+
+def test_a_raise_followed_by_a_rate_limit_answer_is_undone():
+    clock = FakeClock()
+    lim = RateLimiter(10.0 * RATE_SAFETY, clock=clock.time, sleep=clock.sleep, adaptive=True)
+    _steady(lim, 3)
+    for dummy in range(ratelimit.PROBE_CONFIRM):
+        lim.accepted(_probe(lim, clock)[0])
+    assert lim.shares() == (4, lim.cap)
+    _no_probe(lim)
+    tickets, dummy = _sends(lim, clock, 2)
+    assert lim.congestion(tickets[-1]) is True
+    assert lim.shares() == (3, lim.cap)
+
+
+def test_rate_limit_answers_no_probe_explains_cut_the_share_only_when_they_persist():
+    clock = FakeClock()
+    lim = RateLimiter(10.0 * RATE_SAFETY, clock=clock.time, sleep=clock.sleep, adaptive=True)
+    _steady(lim, 6)
+    _no_probe(lim)
+    first = lim.acquire()
+    assert lim.congestion(first) is False  # one rejection: another job's probe, say
+    clock.sleep(ratelimit.CUT_AFTER / 2)
+    assert lim.congestion(lim.acquire()) is False
+    clock.sleep(ratelimit.CUT_AFTER / 2 + 0.01)
+    assert lim.congestion(lim.acquire()) is True  # rejections spread over more than CUT_AFTER: overload
+    assert lim.shares() == (6 - int(round(6 * ratelimit.CUT_SHARE)), lim.cap)
+    assert lim.congestion(first) is False  # sent before the cut
+
+
+def test_below_one_share_cuts_halve_the_pace_down_to_the_floor():
+    """More jobs than shares (or ZEGO's test environment at 1/s): a job goes below one request per window."""
     clock = FakeClock()
     lim = RateLimiter(10.0, clock=clock.time, sleep=clock.sleep, adaptive=True)
-    _past_slow_start(lim, clock)
-    sent = [lim.acquire() for dummy in range(5)]
-    assert lim.congestion(sent[0])
-    # the rest of the same burst answers 206 too: the same congestion, one cut
-    assert [lim.congestion(t) for t in sent[1:]] == [False] * 4
-    assert lim.current_rate() == pytest.approx(5.0)
-    # a request sent after the hold is rejected again: a second cut
-    clock.sleep(ratelimit.ADAPT_HOLD + 0.1)
-    later = lim.acquire()
-    assert lim.congestion(later)
-    assert lim.current_rate() < 5.0 * ratelimit.ADAPT_DECREASE + 1.0
+    _steady(lim, 2)
+    _no_probe(lim)
+    seen = []
+    for dummy in range(20):
+        clock.sleep(ratelimit.CUT_AFTER + 0.01)
+        lim.congestion(lim.acquire())
+        seen.append(lim.shares()[0])
+    # one rate-limit answer is not yet an overload; answers spread over more than CUT_AFTER are
+    assert sorted(set(seen), reverse=True) == [2, 1, 0.5, 0.25, 0.125, 0.0625, 0.03125]
+    assert lim.shares() == (ratelimit.SHARE_MIN, lim.cap)
+    assert lim.current_rate() == pytest.approx(10.0 * ratelimit.SHARE_MIN / lim.cap)
+    dummy, sent = _sends(lim, clock, 4)
+    gaps = [y - x for x, y in zip(sent, sent[1:])]
+    assert min(gaps) >= lim.window / ratelimit.SHARE_MIN - EPS  # one request per 32 windows
 
 
-def test_the_rate_never_falls_below_the_floor():
+def test_accepted_probes_below_one_share_double_it():
     clock = FakeClock()
     lim = RateLimiter(10.0, clock=clock.time, sleep=clock.sleep, adaptive=True)
-    for dummy in range(30):
-        clock.sleep(ratelimit.ADAPT_HOLD + 0.01)
-        lim.congestion(clock.now)
-    assert lim.current_rate() >= 10.0 * ratelimit.ADAPT_MIN - 1e-9
-    assert lim.current_rate() < 10.0 * ratelimit.ADAPT_MIN + 10.0 * ratelimit.ADAPT_INCREASE * 0.02
+    _steady(lim, 1)
+    _no_probe(lim)
+    clock.sleep(ratelimit.CUT_AFTER + 0.01)
+    lim.congestion(lim.acquire())
+    clock.sleep(ratelimit.CUT_AFTER + 0.01)
+    assert lim.congestion(lim.acquire()) is True
+    assert lim.shares() == (0.5, lim.cap)
+    dummy, sent = _sends(lim, clock, 1)
+    for dummy in range(ratelimit.PROBE_CONFIRM):
+        ticket, before = _probe(lim, clock)
+        # below one share the probe is the next request one window after the last, not 1/k windows after it
+        assert ticket == pytest.approx((before or sent)[-1] + lim.window, abs=EPS)
+        sent = [ticket]
+        lim.accepted(ticket)
+    assert lim.shares() == (1.0, lim.cap)
 
 
 def test_forks_of_one_job_share_the_adaptive_state_through_the_file(tmp_path):
@@ -351,13 +487,13 @@ def test_forks_of_one_job_share_the_adaptive_state_through_the_file(tmp_path):
     path = str(tmp_path / 'rate')
     a = RateLimiter(10.0, path=path, clock=clock.time, sleep=clock.sleep, adaptive=True)
     b = RateLimiter(10.0, path=path, clock=clock.time, sleep=clock.sleep, adaptive=True)
-    _past_slow_start(a, clock)
-    assert b.current_rate() == pytest.approx(10.0)  # b sees a's slow start, done
-    assert a.congestion(a.acquire())
-    assert b.current_rate() == pytest.approx(5.0)
-    assert not b.congestion(clock.now)  # the same congestion, seen by the other fork
+    _steady(a, 3)
+    assert b.shares() == (3, b.cap)  # b sees the share a found
+    ticket, dummy = _probe(a, clock)
+    b.accepted(ticket)  # the answer to a's probe, seen by the other fork
     with open(path) as handle:
-        assert '|' in handle.read()
+        state = json.load(handle)
+    assert state['probe'] == 0.0 and state['passed'] == 1
 
 
 def test_a_limiter_that_is_not_adaptive_ignores_congestion():
@@ -365,15 +501,18 @@ def test_a_limiter_that_is_not_adaptive_ignores_congestion():
     lim = RateLimiter(10.0, clock=clock.time, sleep=clock.sleep)
     assert lim.congestion(lim.acquire()) is False
     assert lim.current_rate() == pytest.approx(10.0)
+    assert lim.shares() == (10, 10)
 
 
-def test_old_state_files_without_adaptive_state_are_read(tmp_path):
+def test_state_files_of_the_previous_release_start_afresh(tmp_path):
     path = tmp_path / 'rate'
     clock = FrozenClock()
-    path.write_text('%.6f %.6f' % (clock.now - 5, clock.now - 5))
+    path.write_text('%.6f %.6f | 0.500000 %.6f 1' % (clock.now - 5, clock.now - 5, clock.now - 5))
     lim = RateLimiter(10.0, path=str(path), clock=clock.time, sleep=clock.sleep, adaptive=True)
     assert lim.acquire() == clock.now
     assert lim.current_rate() == pytest.approx(10.0 * ratelimit.ADAPT_START)  # slow start begins
+    with open(str(path)) as handle:
+        assert json.load(handle)['v'] == RateLimiter.VERSION
 
 
 def test_without_congestion_adaptive_pacing_is_todays_pacing_after_slow_start():

@@ -1,0 +1,181 @@
+# -*- coding: utf-8 -*-
+# Copyright: zego.rtc contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Several jobs pacing against ZEGO's window, on a virtual clock: `make bench` P6 in a fraction of a second.
+
+Every job runs the collection's own RateLimiter (adaptive, its own state, as jobs without
+rate_limit_backend do) against the simulator's rule: every request counts in a sliding one-second window,
+and one that finds the limit there already is rejected. Answers come after the answer time; a rejected
+request is retried after ZegoClient's back-off; requests in flight follow zego_stream's target. Prints the
+span (first request to last answer, over the floor) and the share of rejected requests, median and worst
+over several seeds.
+
+For choosing pacing constants, not a test: `make bench` measures real ansible-playbook runs.
+
+Usage: python hacking/pacing_model.py [--jobs 4] [--items 100] [--latency 0.15] [--stagger 1.5]
+           [--runs 20] [--set NAME=VALUE ...]     (a ratelimit constant, e.g. --set PROBE_WAIT=1.0,2.0)
+"""
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import argparse
+import collections
+import heapq
+import math
+import os
+import random
+import statistics
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'plugins', 'module_utils'))
+import ratelimit  # noqa: E402  pylint: disable=wrong-import-position
+
+START = 1700000000.0
+
+
+class World(object):
+    """The event queue, the virtual clock and ZEGO's window."""
+
+    def __init__(self, limit):
+        self.now = START
+        self.queue = []
+        self.seq = 0
+        self.limit = limit
+        self.window = collections.deque()
+        self.first = None
+        self.requests = 0
+        self.rejected = 0
+
+    def time(self):
+        return self.now
+
+    @staticmethod
+    def sleep(seconds):
+        raise RuntimeError('the model never sleeps (%s s)' % seconds)
+
+    def at(self, when, action):
+        self.seq += 1
+        heapq.heappush(self.queue, (when, self.seq, action))
+
+    def run(self):
+        while self.queue:
+            self.now, dummy, action = heapq.heappop(self.queue)
+            action()
+
+    def arrive(self):
+        """ZEGO's rule: True if the request is rejected. Rejected requests count too."""
+        while self.window and self.window[0] <= self.now - ratelimit.ZEGO_WINDOW:
+            self.window.popleft()
+        over = len(self.window) >= self.limit
+        self.window.append(self.now)
+        self.requests += 1
+        self.rejected += over
+        if self.first is None:
+            self.first = self.now
+        return over
+
+
+class Job(object):
+    """One job: ``items`` requests through its own limiter, with workers that follow the in-flight target."""
+
+    def __init__(self, world, rate, items, latency, start, rng):
+        self.world = world
+        self.limiter = ratelimit.RateLimiter(rate * ratelimit.RATE_SAFETY, clock=world.time, sleep=world.sleep,
+                                             adaptive=True, rng=rng)
+        self.items = items
+        self.latency = latency
+        self.rng = rng
+        self.next_item = 0
+        self.done = 0
+        self.workers = 0
+        self.seen_latency = None
+        self.end = None
+        world.at(start, self.begin)
+
+    def target(self):
+        latency = 1.0 if self.seen_latency is None else self.seen_latency
+        return max(1, min(32, int(math.ceil(self.limiter.current_rate() * latency * 1.5 - 1e-9)) + 1))
+
+    def begin(self):
+        while self.workers < min(self.target(), self.items):
+            self.take()
+
+    def take(self):
+        self.workers += 1
+        self.next_item += 1
+        self.attempt(0)
+
+    def attempt(self, throttled):
+        state = self.limiter._state  # pylint: disable=protected-access
+        (slot, probe), dummy = self.limiter._reserve(state, self.world.now)  # pylint: disable=protected-access
+        self.world.at(max(slot, self.world.now) + self.rng.uniform(0, 0.003),
+                      lambda: self.send(throttled, slot, probe))
+
+    def send(self, throttled, slot, probe):
+        state = self.limiter._state  # pylint: disable=protected-access
+        (wait, probed), dummy = self.limiter._record(state, self.world.now, probe)  # pylint: disable=protected-access
+        if wait > 0:
+            self.world.at(self.world.now + wait + self.rng.uniform(0, 0.003), lambda: self.send(throttled, slot, probe))
+            return
+        ticket = self.world.now if probed else slot
+        rejected = self.world.arrive()
+        self.world.at(self.world.now + self.latency, lambda: self.answer(throttled, ticket, rejected))
+
+    def answer(self, throttled, ticket, rejected):
+        self.seen_latency = self.latency
+        if rejected:
+            self.limiter.congestion(ticket)
+            ceiling = min(8.0, 2 ** throttled)  # ZegoClient._backoff for rate-limit answers
+            self.world.at(self.world.now + ceiling / 2 + self.rng.uniform(0, ceiling / 2),
+                          lambda: self.attempt(throttled + 1))
+            return
+        self.limiter.accepted(ticket)
+        self.done += 1
+        if self.done == self.items:
+            self.end = self.world.now
+        if self.next_item >= self.items or self.workers > self.target():
+            self.workers -= 1
+            return
+        self.next_item += 1
+        self.attempt(0)
+        while self.next_item < self.items and self.workers < self.target():
+            self.take()
+
+
+def run(args, seed):
+    rng = random.Random(seed)
+    world = World(args.rate)
+    jobs = [Job(world, args.rate, args.items, args.latency, START + rng.uniform(0, args.stagger),
+                random.Random(rng.random())) for dummy in range(args.jobs)]
+    world.run()
+    floor = args.jobs * args.items / float(args.rate)
+    return (max(job.end for job in jobs) - world.first) / floor, world.rejected / float(world.requests)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('--jobs', type=int, default=4)
+    parser.add_argument('--items', type=int, default=100)
+    parser.add_argument('--rate', type=int, default=10, help="ZEGO's limit and rate_limit")
+    parser.add_argument('--latency', type=float, default=0.15, help='answer time, seconds')
+    parser.add_argument('--stagger', type=float, default=1.5, help='jobs start within this many seconds')
+    parser.add_argument('--runs', type=int, default=20)
+    parser.add_argument('--set', action='append', default=[], metavar='NAME=VALUE')
+    args = parser.parse_args(argv)
+    for item in args.set:
+        name, dummy, value = item.partition('=')
+        if not hasattr(ratelimit, name):
+            parser.error('ratelimit has no constant %s' % name)
+        values = [float(v) for v in value.split(',')]
+        setattr(ratelimit, name, tuple(values) if len(values) > 1 else type(getattr(ratelimit, name))(values[0]))
+    results = [run(args, seed) for seed in range(args.runs)]
+    spans = [r[0] for r in results]
+    rejected = [r[1] for r in results]
+    print('%d jobs x %d requests, %d/s, %.0f ms answers, %d runs: span %.3fx floor (median), %.3fx (worst); '
+          'rejected %.1f %% (median), %.1f %% (worst)'
+          % (args.jobs, args.items, args.rate, args.latency * 1000, args.runs, statistics.median(spans), max(spans),
+             100 * statistics.median(rejected), 100 * max(rejected)))
+
+
+if __name__ == '__main__':
+    main()
