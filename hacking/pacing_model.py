@@ -153,7 +153,7 @@ def run(args, seed):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
     parser.add_argument('--jobs', type=int, default=4)
     parser.add_argument('--items', type=int, default=100)
     parser.add_argument('--rate', type=int, default=10, help="ZEGO's limit and rate_limit")
