@@ -582,8 +582,8 @@ def write_markdown(path, args, res, rows, chart_name, fleet_chart_name='performa
         '  `zego_stream` paces evenly at 98 % of `rate_limit` (so every sliding second stays at or under the limit'
         ' despite arrival jitter), keeps a log of actual send times so a request that leaves late from its slot'
         ' cannot crowd the next second, and keeps as many requests in flight over keep-alive connections as the'
-        ' rate needs at the observed answer time (rate x answer time x 1.5, plus one; 4 until the first answer;'
-        ' at most `concurrency`, 32 if unset); the wall adds ansible-playbook and module start-up (about 1.5 s)'
+        ' rate needs at the observed answer time (rate x answer time x 1.5, plus one; until the first answer, what'
+        ' the rate needs at a 1 s answer time; at most `concurrency`, 32 if unset); the wall adds ansible-playbook and module start-up (about 1.5 s)'
         ' to the last answer.',
         '  The loops need one module run per stream (about 0.45 s each), so they never reach the rate limit.',
         '- **P2, overhead-bound.** Simulator at `--rate 0` and no latency, `rate_limit: 1000000`. One task deletes'
