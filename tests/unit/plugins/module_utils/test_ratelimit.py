@@ -303,6 +303,13 @@ def _steady(lim, shares):
     return tickets
 
 
+def _job(shares, rate=10.0 * RATE_SAFETY, path=None):
+    """(limiter, clock) of an adaptive job that ended slow start with ``shares``."""
+    clock = FakeClock()
+    lim = RateLimiter(rate, path=path, clock=clock.time, sleep=clock.sleep, adaptive=True)
+    return lim, clock, _steady(lim, shares)
+
+
 def _sends(lim, clock, count):
     """``count`` acquires; (tickets, the times the sends really left)."""
     tickets, sent = [], []
@@ -322,10 +329,7 @@ def _no_probe(lim):
 
 @pytest.mark.parametrize('shared_file', [False, True])
 def test_the_first_rate_limit_answer_ends_slow_start_with_the_share_zego_accepted(tmp_path, shared_file):
-    clock = FakeClock()
-    path = str(tmp_path / 'rate') if shared_file else None
-    lim = RateLimiter(10.0 * RATE_SAFETY, path=path, clock=clock.time, sleep=clock.sleep, adaptive=True)
-    tickets = _steady(lim, 3)
+    lim, clock, tickets = _job(3, path=str(tmp_path / 'rate') if shared_file else None)
     assert lim.current_rate() == pytest.approx(3 * lim.rate / lim.cap)
     # answers to requests sent before that change are the same congestion
     assert lim.congestion(tickets[0]) is False
@@ -333,9 +337,7 @@ def test_the_first_rate_limit_answer_ends_slow_start_with_the_share_zego_accepte
 
 
 def test_a_job_never_sends_more_than_its_shares_in_any_window():
-    clock = FakeClock()
-    lim = RateLimiter(10.0 * RATE_SAFETY, clock=clock.time, sleep=clock.sleep, adaptive=True)
-    _steady(lim, 3)
+    lim, clock, dummy = _job(3)
     _no_probe(lim)
     dummy, sent = _sends(lim, clock, 40)
     assert max_in_window(sent, width=lim.window, eps=EPS) <= 3
@@ -371,9 +373,7 @@ def _probe(lim, clock):
 
 
 def test_an_edge_probe_leaves_just_before_the_oldest_send_leaves_zegos_second():
-    clock = FakeClock()
-    lim = RateLimiter(10.0 * RATE_SAFETY, clock=clock.time, sleep=clock.sleep, adaptive=True)
-    _steady(lim, 3)
+    lim, clock, dummy = _job(3)
     _no_probe(lim)
     _sends(lim, clock, 5)
     ticket, dummy = _probe(lim, clock)
@@ -386,9 +386,7 @@ def test_an_edge_probe_leaves_just_before_the_oldest_send_leaves_zegos_second():
 
 
 def test_a_rejected_probe_keeps_the_share_and_waits_in_proportion_to_it():
-    clock = FakeClock()
-    lim = RateLimiter(10.0 * RATE_SAFETY, clock=clock.time, sleep=clock.sleep, adaptive=True)
-    _steady(lim, 3)
+    lim, clock, dummy = _job(3)
     ticket, dummy = _probe(lim, clock)
     assert lim.congestion(ticket) is False
     assert lim.shares() == (3, lim.cap)
@@ -401,9 +399,7 @@ def test_a_rejected_probe_keeps_the_share_and_waits_in_proportion_to_it():
 
 
 def test_accepted_probes_raise_the_share_by_one():
-    clock = FakeClock()
-    lim = RateLimiter(10.0 * RATE_SAFETY, clock=clock.time, sleep=clock.sleep, adaptive=True)
-    _steady(lim, 3)
+    lim, clock, dummy = _job(3)
     for dummy in range(ratelimit.PROBE_CONFIRM - 1):
         lim.accepted(_probe(lim, clock)[0])
         assert lim.shares() == (3, lim.cap)
@@ -415,9 +411,7 @@ def test_accepted_probes_raise_the_share_by_one():
 
 
 def test_a_raise_followed_by_a_rate_limit_answer_is_undone():
-    clock = FakeClock()
-    lim = RateLimiter(10.0 * RATE_SAFETY, clock=clock.time, sleep=clock.sleep, adaptive=True)
-    _steady(lim, 3)
+    lim, clock, dummy = _job(3)
     for dummy in range(ratelimit.PROBE_CONFIRM):
         lim.accepted(_probe(lim, clock)[0])
     assert lim.shares() == (4, lim.cap)
@@ -428,9 +422,7 @@ def test_a_raise_followed_by_a_rate_limit_answer_is_undone():
 
 
 def test_rate_limit_answers_no_probe_explains_cut_the_share_only_when_they_persist():
-    clock = FakeClock()
-    lim = RateLimiter(10.0 * RATE_SAFETY, clock=clock.time, sleep=clock.sleep, adaptive=True)
-    _steady(lim, 6)
+    lim, clock, dummy = _job(6)
     _no_probe(lim)
     first = lim.acquire()
     assert lim.congestion(first) is False  # one rejection: another job's probe, say
@@ -444,9 +436,7 @@ def test_rate_limit_answers_no_probe_explains_cut_the_share_only_when_they_persi
 
 def test_below_one_share_cuts_halve_the_pace_down_to_the_floor():
     """More jobs than shares (or ZEGO's test environment at 1/s): a job goes below one request per window."""
-    clock = FakeClock()
-    lim = RateLimiter(10.0, clock=clock.time, sleep=clock.sleep, adaptive=True)
-    _steady(lim, 2)
+    lim, clock, dummy = _job(2, rate=10.0)
     _no_probe(lim)
     seen = []
     for dummy in range(20):
@@ -463,9 +453,7 @@ def test_below_one_share_cuts_halve_the_pace_down_to_the_floor():
 
 
 def test_accepted_probes_below_one_share_double_it():
-    clock = FakeClock()
-    lim = RateLimiter(10.0, clock=clock.time, sleep=clock.sleep, adaptive=True)
-    _steady(lim, 1)
+    lim, clock, dummy = _job(1, rate=10.0)
     _no_probe(lim)
     clock.sleep(ratelimit.CUT_AFTER + 0.01)
     lim.congestion(lim.acquire())
