@@ -36,8 +36,9 @@ START = 1700000000.0
 class World(object):
     """The event queue, the virtual clock and ZEGO's window."""
 
-    def __init__(self, limit):
+    def __init__(self, limit, horizon):
         self.now = START
+        self.horizon = START + horizon
         self.queue = []
         self.seq = 0
         self.limit = limit
@@ -58,7 +59,7 @@ class World(object):
         heapq.heappush(self.queue, (when, self.seq, action))
 
     def run(self):
-        while self.queue:
+        while self.queue and self.queue[0][0] <= self.horizon:
             self.now, dummy, action = heapq.heappop(self.queue)
             action()
 
@@ -143,16 +144,19 @@ class Job(object):
 
 
 def run(args, seed):
+    """(span over the floor, share of requests rejected, jobs that did not finish within the horizon)."""
     rng = random.Random(seed)
-    world = World(args.rate)
+    world = World(args.rate, args.horizon)
     jobs = [Job(world, args.rate, args.items, args.latency, START + rng.uniform(0, args.stagger),
                 random.Random(rng.random())) for dummy in range(args.jobs)]
     world.run()
     floor = args.jobs * args.items / float(args.rate)
-    return (max(job.end for job in jobs) - world.first) / floor, world.rejected / float(world.requests)
+    unfinished = sum(1 for job in jobs if job.end is None)
+    end = max(job.end or world.now for job in jobs)
+    return (end - world.first) / floor, world.rejected / float(max(world.requests, 1)), unfinished
 
 
-def main(argv=None):
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
     parser.add_argument('--jobs', type=int, default=4)
     parser.add_argument('--items', type=int, default=100)
@@ -160,6 +164,7 @@ def main(argv=None):
     parser.add_argument('--latency', type=float, default=0.15, help='answer time, seconds')
     parser.add_argument('--stagger', type=float, default=1.5, help='jobs start within this many seconds')
     parser.add_argument('--runs', type=int, default=20)
+    parser.add_argument('--horizon', type=float, default=3600.0, help='virtual seconds a run may take at most')
     parser.add_argument('--set', action='append', default=[], metavar='NAME=VALUE')
     args = parser.parse_args(argv)
     for item in args.set:
@@ -168,13 +173,18 @@ def main(argv=None):
             parser.error('ratelimit has no constant %s' % name)
         values = [float(v) for v in value.split(',')]
         setattr(ratelimit, name, tuple(values) if len(values) > 1 else type(getattr(ratelimit, name))(values[0]))
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
     results = [run(args, seed) for seed in range(args.runs)]
     spans = [r[0] for r in results]
     rejected = [r[1] for r in results]
     print('%d jobs x %d requests, %d/s, %.0f ms answers, %d runs: span %.3fx floor (median), %.3fx (worst); '
-          'rejected %.1f %% (median), %.1f %% (worst)'
+          'rejected %.1f %% (median), %.1f %% (worst); unfinished jobs %d'
           % (args.jobs, args.items, args.rate, args.latency * 1000, args.runs, statistics.median(spans), max(spans),
-             100 * statistics.median(rejected), 100 * max(rejected)))
+             100 * statistics.median(rejected), 100 * max(rejected), sum(r[2] for r in results)))
 
 
 if __name__ == '__main__':

@@ -1,0 +1,58 @@
+# -*- coding: utf-8 -*-
+# Copyright: zego.rtc contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Several jobs on one AppID without a shared store, on a virtual clock.
+
+hacking/pacing_model.py drives the collection's own RateLimiter (one per job, adaptive) against the
+simulator's window rule (every request counts in a sliding second, rejected ones too). Seeded, so every run
+is the same; nothing here depends on how fast the machine is."""
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import importlib.util
+import os
+import statistics
+
+import pytest
+
+MODEL_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', '..', 'hacking',
+                          'pacing_model.py')
+
+
+@pytest.fixture(scope='module')
+def model():
+    spec = importlib.util.spec_from_file_location('zego_pacing_model', MODEL_PATH)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _runs(model, seeds, *argv):
+    args = model.parse_args(list(argv) + ['--horizon', '1200'])
+    return [model.run(args, seed) for seed in range(seeds)]
+
+
+def test_one_job_alone_keeps_to_the_rate_with_no_rejection(model):
+    for span, rejected, unfinished in _runs(model, 2, '--jobs', '1', '--items', '300'):
+        assert unfinished == 0
+        assert rejected == 0
+        assert span < 1.05
+
+
+def test_four_jobs_at_once_share_zegos_window(model):
+    """P6 of make bench: the pacing this release had before rejected 16 % and took 1.45x the floor here."""
+    runs = _runs(model, 8, '--jobs', '4', '--items', '100')
+    assert all(unfinished == 0 for dummy, dummy, unfinished in runs)
+    assert statistics.median(rejected for dummy, rejected, dummy in runs) < 0.12
+    assert statistics.median(span for span, dummy, dummy in runs) < 1.35
+
+
+@pytest.mark.parametrize('argv', [
+    ('--jobs', '20', '--items', '20'),                 # more jobs than shares of ZEGO's window
+    ('--jobs', '3', '--items', '20', '--rate', '1'),   # ZEGO's test environment: one request per second
+], ids=['20-jobs', 'test-environment'])
+def test_more_jobs_than_the_window_holds_still_all_finish(model, argv):
+    runs = _runs(model, 3, *argv)
+    assert all(unfinished == 0 for dummy, dummy, unfinished in runs)
+    assert all(rejected < 0.8 for dummy, rejected, dummy in runs)
