@@ -148,7 +148,8 @@ def state_file(prefix, key):
 
 def update_locked_file(path, change):
     """Read ``path`` under an exclusive ``flock`` and replace its content with what
-    ``change(content) -> (result, new_content)`` returns (bytes); return the result."""
+    ``change(content) -> (result, new_content)`` returns (bytes; None leaves the file as it is); return the
+    result."""
     fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, 'O_NOFOLLOW', 0), 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
@@ -159,9 +160,10 @@ def update_locked_file(path, change):
                 break
             chunks.append(chunk)
         result, content = change(b''.join(chunks))
-        os.lseek(fd, 0, os.SEEK_SET)
-        os.ftruncate(fd, 0)
-        os.write(fd, content)
+        if content is not None:
+            os.lseek(fd, 0, os.SEEK_SET)
+            os.ftruncate(fd, 0)
+            os.write(fd, content)
     finally:
         os.close(fd)  # also releases the lock
     return result
@@ -267,7 +269,8 @@ class RateLimiter(object):
 
         def apply(content):
             result, state = change(self._parse(content))
-            return result, self._format(state)
+            new = self._format(state)
+            return result, (None if new == content else new)  # reads (most answers, the rate) write nothing
         return update_locked_file(self.path, apply)
 
     # -- shares ----------------------------------------------------------------------------------------
@@ -386,6 +389,10 @@ class RateLimiter(object):
         state['next'] = slot + self.window / self._shares(state, slot)
         return (slot, False), state
 
+    def _probe_sent(self, state, sends, when):
+        state.update(probe=when, reserved=0.0, sends=(sends + [when])[-(self.cap + 1):])
+        return (0.0, True), state
+
     def _record(self, state, when, probe=False):
         """((wait, probed), state): wait 0 when the caller may send at ``when`` (recorded; probed: as an edge
         probe), else how long to wait first."""
@@ -400,9 +407,7 @@ class RateLimiter(object):
             edge = sends[-1] + self.window
             if when < edge - 1e-6:
                 return (edge - when, False), state
-            state.update(probe=when, reserved=0.0)
-            state['sends'] = (sends + [when])[-(self.cap + 1):]
-            return (0.0, True), state
+            return self._probe_sent(state, sends, when)
         if recent >= limit:
             oldest = sends[-limit]
             if probe and recent == limit:
@@ -410,9 +415,7 @@ class RateLimiter(object):
                 if when < edge - 1e-6:
                     return (edge - when, False), state
                 if when <= oldest + ZEGO_WINDOW - PROBE_LATE:
-                    state.update(probe=when, reserved=0.0)
-                    state['sends'] = (sends + [when])[-(self.cap + 1):]
-                    return (0.0, True), state
+                    return self._probe_sent(state, sends, when)
             wait = oldest + span - when
             if wait > 1e-6:
                 return (wait, False), state

@@ -492,6 +492,16 @@ def test_a_limiter_that_is_not_adaptive_ignores_congestion():
     assert lim.shares() == (10, 10)
 
 
+def test_reading_the_shared_state_does_not_rewrite_the_file(tmp_path):
+    path = tmp_path / 'rate'
+    lim, clock, dummy = _job(3, path=str(path))
+    before = os.stat(str(path)).st_mtime_ns, path.read_bytes()
+    lim.current_rate()
+    lim.shares()
+    lim.accepted(clock.now - 100)  # an answer that changes nothing (no probe, slow start over)
+    assert (os.stat(str(path)).st_mtime_ns, path.read_bytes()) == before
+
+
 def test_state_files_of_the_previous_release_start_afresh(tmp_path):
     path = tmp_path / 'rate'
     clock = FrozenClock()
