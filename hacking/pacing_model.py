@@ -14,6 +14,7 @@ For choosing pacing constants, not a test: `make bench` measures real ansible-pl
 
 Usage: python hacking/pacing_model.py [--jobs 4] [--items 100] [--latency 0.15] [--stagger 1.5]
            [--runs 20] [--set NAME=VALUE ...]     (a ratelimit constant, e.g. --set PROBE_WAIT=1.0,2.0)
+           [--explain]                            (where the time goes: rejected requests by kind, unused shares)
 """
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
@@ -46,6 +47,7 @@ class World(object):
         self.first = None
         self.requests = 0
         self.rejected = 0
+        self.rejected_by = collections.Counter()  # slow start, edge probe, regular, retry
 
     def time(self):
         return self.now
@@ -119,7 +121,11 @@ class Job(object):
             self.world.at(self.world.now + wait + self.rng.uniform(0, 0.003), lambda: self.send(throttled, slot, probe))
             return
         ticket = self.world.now if probed else slot
+        phase = self.limiter._state['phase']  # pylint: disable=protected-access
         rejected = self.world.arrive()
+        if rejected:
+            kind = 'slow start' if not phase else 'edge probe' if probed else 'retry' if throttled else 'regular'
+            self.world.rejected_by[kind] += 1
         self.world.at(self.world.now + self.latency, lambda: self.answer(throttled, ticket, rejected))
 
     def answer(self, throttled, ticket, rejected):
@@ -143,13 +149,42 @@ class Job(object):
             self.take()
 
 
-def run(args, seed):
-    """(span over the floor, share of requests rejected, jobs that did not finish within the horizon)."""
+def watch_shares(world, jobs, stats, step=0.05):
+    """Add to ``stats`` the shares of ZEGO's window nobody uses (share-seconds) while every job runs and after the
+    first one has finished, and when that was (seconds after the first request)."""
+    cap = ratelimit.window_of(world.limit)[0]
+    first = []
+
+    def sample():
+        running = [job for job in jobs if job.end is None]
+        started = [job for job in running if job.limiter._state['start']]  # pylint: disable=protected-access
+        if not running:
+            return
+        if started:
+            used = sum(job.limiter._shares(job.limiter._state, world.now)  # pylint: disable=protected-access
+                       for job in started)
+            key = 'unused while all run' if len(running) == len(jobs) else 'unused after the first finished'
+            stats[key] += max(0.0, cap - used) * step
+            if len(running) < len(jobs) and not first:
+                first.append(world.now)
+                stats['first job finished (s)'] += world.now - world.first
+        world.at(world.now + step, sample)
+    world.at(START, sample)
+
+
+def run(args, seed, stats=None):
+    """(span over the floor, share of requests rejected, jobs that did not finish within the horizon). A
+    ``stats`` Counter gets the rejected requests by kind and the unused shares (watch_shares)."""
     rng = random.Random(seed)
     world = World(args.rate, args.horizon)
     jobs = [Job(world, args.rate, args.items, args.latency, START + rng.uniform(0, args.stagger),
                 random.Random(rng.random())) for dummy in range(args.jobs)]
+    if stats is not None:
+        watch_shares(world, jobs, stats)
     world.run()
+    if stats is not None:
+        stats.update({'rejected: %s' % kind: n for kind, n in world.rejected_by.items()})
+        stats.update({'requests': world.requests})
     floor = args.jobs * args.items / float(args.rate)
     unfinished = sum(1 for job in jobs if job.end is None)
     end = max(job.end or world.now for job in jobs)
@@ -166,6 +201,7 @@ def parse_args(argv=None):
     parser.add_argument('--runs', type=int, default=20)
     parser.add_argument('--horizon', type=float, default=3600.0, help='virtual seconds a run may take at most')
     parser.add_argument('--set', action='append', default=[], metavar='NAME=VALUE')
+    parser.add_argument('--explain', action='store_true', help='where the time goes, averaged over the runs')
     args = parser.parse_args(argv)
     for item in args.set:
         name, dummy, value = item.partition('=')
@@ -178,13 +214,18 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    results = [run(args, seed) for seed in range(args.runs)]
+    stats = collections.Counter()
+    results = [run(args, seed, stats if args.explain else None) for seed in range(args.runs)]
     spans = [r[0] for r in results]
     rejected = [r[1] for r in results]
     print('%d jobs x %d requests, %d/s, %.0f ms answers, %d runs: span %.3fx floor (median), %.3fx (worst); '
           'rejected %.1f %% (median), %.1f %% (worst); unfinished jobs %d'
           % (args.jobs, args.items, args.rate, args.latency * 1000, args.runs, statistics.median(spans), max(spans),
              100 * statistics.median(rejected), 100 * max(rejected), sum(r[2] for r in results)))
+    if args.explain:
+        print('per run (mean): ' + '; '.join('%s %.1f' % (name, stats[name] / float(args.runs)) for name in sorted(stats)))
+        print('(a rejected request also holds a place in ZEGO\'s window for a second; an unused share for a second is '
+              'one request less)')
 
 
 if __name__ == '__main__':

@@ -10,6 +10,7 @@ is the same; nothing here depends on how fast the machine is."""
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+import collections
 import importlib.util
 import os
 import statistics
@@ -56,3 +57,23 @@ def test_more_jobs_than_the_window_holds_still_all_finish(model, argv):
     runs = _runs(model, 3, *argv)
     assert all(unfinished == 0 for dummy, dummy, unfinished in runs)
     assert all(rejected < 0.8 for dummy, rejected, dummy in runs)
+
+
+def test_where_the_time_goes_accounts_for_every_rejected_request(model):
+    """--explain: the rejected requests by kind add up to the rejected share; a job alone leaves only slow start's
+    shares unused."""
+    args = model.parse_args(['--jobs', '4', '--items', '100', '--horizon', '1200'])
+    stats = collections.Counter()
+    dummy, rejected, dummy = model.run(args, 3, stats)
+    kinds = {name: n for name, n in stats.items() if name.startswith('rejected: ')}
+    assert set(kinds) <= {'rejected: slow start', 'rejected: edge probe', 'rejected: regular', 'rejected: retry'}
+    assert sum(kinds.values()) == round(rejected * stats['requests']) > 0
+    assert 0 < stats['first job finished (s)'] < 60
+    assert stats['unused after the first finished'] > 0
+
+    alone = collections.Counter()
+    model.run(model.parse_args(['--jobs', '1', '--items', '300']), 0, alone)
+    assert alone['requests'] == 300
+    assert not [name for name in alone if name.startswith('rejected: ')]
+    assert 0 < alone['unused while all run'] < 2.0
+    assert alone['unused after the first finished'] == 0
