@@ -68,20 +68,28 @@ ZEGO_WINDOW = 1.0
 #   the capacity that other jobs free when they finish;
 # - a raise that is followed within RAISE_WATCH seconds by a rate-limit answer is undone (a probe can pass by
 #   luck when another job's send is in the last PROBE_EARLY of its own window);
-# - rate-limit answers that no probe explains, spread over more than CUT_AFTER seconds (within CUT_MEMORY), are
-#   an overload (a job that started later, another client): the share drops by CUT_SHARE of it (at least one).
-#   (CUT_MEMORY grows by two of the job's own intervals, so a job that sends rarely still sees two answers.)
+# - yield: any other rate-limit answer means another job asked for more (its edge probe or a raise that passed by
+#   luck overlapped this send). Such answers reach jobs in proportion to their rate, so they are the signal that
+#   evens shares out: a job with at least YIELD_MIN_SHARES gives one share back at once and waits YIELD_QUIET
+#   times its probe wait before it probes again, so a smaller job takes the share. Big jobs shrink, small ones
+#   grow, and jobs with equal work finish together instead of leaving the last one alone with half of its work;
+# - smaller jobs treat rate-limit answers that no probe explains as an overload (a job that started later,
+#   another client) only when they are spread over more than CUT_AFTER seconds (within CUT_MEMORY): the share
+#   drops by CUT_SHARE of it (at least one). (CUT_MEMORY grows by two of the job's own intervals, so a job that
+#   sends rarely still sees two answers.) A lasting overload makes big jobs yield one share per answer.
 ADAPT_START = 0.5
 ADAPT_DOUBLING = 0.6
 PROBE_EARLY = 0.03
 PROBE_LATE = 0.004
-PROBE_CONFIRM = 2
+PROBE_CONFIRM = 1
 PROBE_WAIT = (1.2, 2.4)
 PROBE_RESERVE_TTL = 2.0
 RAISE_WATCH = 1.5
 CUT_AFTER = 1.0
 CUT_MEMORY = 4.0
 CUT_SHARE = 0.25
+YIELD_MIN_SHARES = 3
+YIELD_QUIET = 3.0
 # Below one share a job sends one request per 1/k windows; each cut halves that, down to SHARE_MIN (so that
 # more jobs than shares, or ZEGO's test environment at 1/s, still find a pace ZEGO accepts). Its probe is the
 # next request one window after the last one instead of 1/k windows, and a raise doubles k, up to one share.
@@ -343,6 +351,11 @@ class RateLimiter(object):
                 # the last raise passed by luck: undo it
                 state['k'] = self._lower(state['k'], 1)
                 state.update(raised=0.0, changed=now, unexplained=[], next_probe=now + self._probe_wait(state))
+                return True, state
+            if state['k'] >= YIELD_MIN_SHARES:
+                # another job asked for more: give it a share (a probe of ours still out no longer counts)
+                state.update(k=self._lower(state['k'], 1), changed=now, unexplained=[], probe=0.0, passed=0,
+                             next_probe=max(state['next_probe'], now + YIELD_QUIET * self._probe_wait(state)))
                 return True, state
             low, high = PROBE_WAIT
             state['next_probe'] = max(state['next_probe'], now + self.random.uniform(low, high))

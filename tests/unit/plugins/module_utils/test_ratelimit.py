@@ -421,16 +421,47 @@ def test_a_raise_followed_by_a_rate_limit_answer_is_undone():
     assert lim.shares() == (3, lim.cap)
 
 
-def test_rate_limit_answers_no_probe_explains_cut_the_share_only_when_they_persist():
+def test_a_big_job_yields_a_share_to_a_rate_limit_answer_no_probe_of_its_own_explains():
+    """Another job's probe overlapped one of our sends: a job with YIELD_MIN_SHARES or more gives it a share at once
+    and does not probe for YIELD_QUIET probe waits, so the smaller job keeps it."""
     lim, clock, dummy = _job(6)
     _no_probe(lim)
     first = lim.acquire()
-    assert lim.congestion(first) is False  # one rejection: another job's probe, say
-    clock.sleep(ratelimit.CUT_AFTER / 2)
+    _probe_now(lim)
+    assert lim.congestion(first) is True
+    assert lim.shares() == (5, lim.cap)
+    next_probe = lim._transact(lambda state: (state['next_probe'], state))
+    low, high = ratelimit.PROBE_WAIT
+    # YIELD_QUIET probe waits of the share it held when the answer came
+    assert (clock.now + ratelimit.YIELD_QUIET * low * 6 - EPS <= next_probe
+            <= clock.now + ratelimit.YIELD_QUIET * high * 6 + EPS)
+    assert lim.congestion(first) is False  # sent before the yield: the same answer
+    # a lasting overload (another client) takes one share per rate-limit answer, down to the smaller jobs' rule
+    for expected in (4, 3, 2):
+        clock.sleep(0.2)  # the answer to the last request came in; the next one is reserved after it
+        assert lim.congestion(lim.acquire()) is True
+        assert lim.shares() == (expected, lim.cap)
+    clock.sleep(0.2)
     assert lim.congestion(lim.acquire()) is False
-    clock.sleep(ratelimit.CUT_AFTER / 2 + 0.01)
+    assert lim.shares() == (2, lim.cap)
+    _no_probe(lim)
+    dummy, sent = _sends(lim, clock, 10)
+    assert max_in_window(sent, width=lim.window, eps=EPS) <= 2
+
+
+def test_rate_limit_answers_no_probe_explains_cut_a_small_share_only_when_they_persist():
+    lim, clock, dummy = _job(ratelimit.YIELD_MIN_SHARES - 1)
+    k = ratelimit.YIELD_MIN_SHARES - 1
+    _no_probe(lim)
+    first = lim.acquire()
+    assert lim.congestion(first) is False  # one rejection: another job's probe, say
+    second = lim.acquire()
+    assert second - first < ratelimit.CUT_AFTER
+    assert lim.congestion(second) is False
+    assert lim.shares() == (k, lim.cap)
+    clock.sleep(ratelimit.CUT_AFTER)
     assert lim.congestion(lim.acquire()) is True  # rejections spread over more than CUT_AFTER: overload
-    assert lim.shares() == (6 - int(round(6 * ratelimit.CUT_SHARE)), lim.cap)
+    assert lim.shares() == (k - max(1, int(round(k * ratelimit.CUT_SHARE))), lim.cap)
     assert lim.congestion(first) is False  # sent before the cut
 
 
@@ -481,7 +512,8 @@ def test_forks_of_one_job_share_the_adaptive_state_through_the_file(tmp_path):
     b.accepted(ticket)  # the answer to a's probe, seen by the other fork
     with open(path) as handle:
         state = json.load(handle)
-    assert state['probe'] == 0.0 and state['passed'] == 1
+    assert state['probe'] == 0.0
+    assert state['k'] == 4 and a.shares() == (4, a.cap)  # a raise (PROBE_CONFIRM = 1) that fork a sees
 
 
 def test_a_limiter_that_is_not_adaptive_ignores_congestion():
