@@ -90,6 +90,11 @@ CUT_MEMORY = 4.0
 CUT_SHARE = 0.25
 YIELD_MIN_SHARES = 3
 YIELD_QUIET = 3.0
+# - settle: for SETTLE_TIME seconds after the end of its slow start, a job that kept SETTLE_MIN shares or more (it
+#   had the window nearly alone when the others started) yields to every rate-limit answer, also to those of
+#   requests it sent before its share was set, so the newcomers get their part at once instead of over 10-15 s.
+SETTLE_TIME = 1.0
+SETTLE_MIN = 6
 # Below one share a job sends one request per 1/k windows; each cut halves that, down to SHARE_MIN (so that
 # more jobs than shares, or ZEGO's test environment at 1/s, still find a pace ZEGO accepts). Its probe is the
 # next request one window after the last one instead of 1/k windows, and a raise doubles k, up to one share.
@@ -233,15 +238,16 @@ class RateLimiter(object):
     # yet if 0), 1: ``k`` shares; acc: send times of accepted requests (for the share at the end of slow
     # start); probe: the send time of the edge probe waiting for its answer; reserved: when a caller took
     # the next probe; next_probe, passed (accepted probes in a row), raised (time of the last raise),
-    # unexplained (rate-limit answers no probe explains), changed (time of the last change of the share).
+    # unexplained (rate-limit answers no probe explains), changed (time of the last change of the share), settle
+    # (until when a big share yields to every rate-limit answer).
     _FIELDS = (('next', float), ('sends', list), ('phase', int), ('start', float), ('k', float), ('acc', list),
                ('probe', float), ('reserved', float), ('next_probe', float), ('passed', int), ('raised', float),
-               ('unexplained', list), ('changed', float))
+               ('unexplained', list), ('changed', float), ('settle', float))
 
     def _fresh(self):
         return {'next': 0.0, 'sends': [], 'phase': 0 if self.adaptive else 1, 'start': 0.0, 'k': self.cap,
                 'acc': [], 'probe': 0.0, 'reserved': 0.0, 'next_probe': 0.0, 'passed': 0, 'raised': 0.0,
-                'unexplained': [], 'changed': 0.0}
+                'unexplained': [], 'changed': 0.0, 'settle': 0.0}
 
     def _parse(self, raw):
         state = self._fresh()
@@ -339,13 +345,14 @@ class RateLimiter(object):
                 low = ticket - self.window
                 accepted = len([t for t in state['acc'] if low <= t < ticket])
                 state.update(phase=1, k=float(max(1, min(self.cap, accepted))), changed=now, unexplained=[],
-                             next_probe=now + self.random.uniform(0, 0.5), passed=0)
+                             next_probe=now + self.random.uniform(0, 0.5), passed=0, settle=now + SETTLE_TIME)
                 return True, state
             if state['probe'] and abs(ticket - state['probe']) < 1e-6:
                 # the window is full: keep the share, probe again later
                 state.update(probe=0.0, passed=0, next_probe=now + self._probe_wait(state))
                 return False, state
-            if ticket <= state['changed']:
+            settling = now < state['settle'] and state['k'] >= SETTLE_MIN
+            if ticket <= state['changed'] and not settling:
                 return False, state  # sent before the last change: the same congestion
             if state['raised'] and ticket >= state['raised'] - 0.2 and now - state['raised'] < RAISE_WATCH:
                 # the last raise passed by luck: undo it

@@ -449,6 +449,23 @@ def test_a_big_job_yields_a_share_to_a_rate_limit_answer_no_probe_of_its_own_exp
     assert max_in_window(sent, width=lim.window, eps=EPS) <= 2
 
 
+def test_a_job_that_had_the_window_alone_settles_at_once_when_others_start():
+    """For SETTLE_TIME after slow start a big share yields to every rate-limit answer, even of requests sent before
+    it was set; after that such answers are the same congestion again."""
+    assert ratelimit.SETTLE_MIN == 6
+    lim, clock, tickets = _job(7)
+    for expected, ticket in zip((6, 5), tickets[:2]):
+        assert lim.congestion(ticket) is True
+        assert lim.shares() == (expected, lim.cap)
+    assert lim.congestion(tickets[2]) is False  # below SETTLE_MIN: the usual rules again
+    assert lim.shares() == (5, lim.cap)
+
+    lim, clock, tickets = _job(7)
+    clock.sleep(ratelimit.SETTLE_TIME + 0.01)
+    assert lim.congestion(tickets[0]) is False  # settled: sent before the share was set, the same congestion
+    assert lim.shares() == (7, lim.cap)
+
+
 def test_rate_limit_answers_no_probe_explains_cut_a_small_share_only_when_they_persist():
     lim, clock, dummy = _job(ratelimit.YIELD_MIN_SHARES - 1)
     k = ratelimit.YIELD_MIN_SHARES - 1
