@@ -53,7 +53,8 @@ options:
         Each job then finds its part of ZEGO's budget from ZEGO's rate-limit answers (codes 7, 206, 207,
         HTTP 429). It starts at half of O(rate_limit) and doubles every 0.6 seconds until the first such
         answer, keeps what ZEGO accepted of it in the second before, asks for more with single probe
-        requests, and gives back a quarter when rate-limit answers persist. Never more than O(rate_limit).
+        requests, gives a share back when a rate-limit answer shows that another job asked for more, and
+        gives back a quarter when rate-limit answers persist. Never more than O(rate_limit).
     type: float
   rate_limit_backend:
     description:
