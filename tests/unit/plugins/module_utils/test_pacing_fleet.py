@@ -13,6 +13,7 @@ __metaclass__ = type
 import collections
 import importlib.util
 import os
+import re
 import statistics
 
 import pytest
@@ -78,3 +79,16 @@ def test_where_the_time_goes_accounts_for_every_rejected_request(model):
     assert not [name for name in alone if name.startswith('rejected: ')]
     assert 0 < alone['unused while all run'] < 2.0
     assert alone['unused after the first finished'] == 0
+
+
+def test_the_summary_counts_the_runs_within_p6s_goal(model, capsys):
+    """The default is P6 as the bench runs it (four jobs starting within 0.3 s); the summary says in how many
+    runs both the span and the rejected share stay within the goal."""
+    model.main(['--runs', '6'])
+    out = capsys.readouterr().out
+    assert '4 jobs x 100 requests' in out and 'start within 0.30 s' in out
+    met = int(re.search(r'within 1\.25x and 10 % in (\d+) of 6 runs', out).group(1))
+    args = model.parse_args(['--runs', '6'])
+    runs = [model.run(args, seed) for seed in range(6)]
+    assert met == sum(1 for span, rejected, unfinished in runs
+                      if span <= model.GOAL_SPAN and rejected <= model.GOAL_REJECTED and not unfinished)
