@@ -59,7 +59,11 @@ ZEGO_WINDOW = 1.0
 # phases. Only that sum has to be found:
 # - slow start: a job starts at ADAPT_START of its rate and doubles every ADAPT_DOUBLING seconds up to the full
 #   rate (a job alone loses about 0.2 s); its first rate-limit answer ends slow start, and the job keeps as many
-#   shares as it had requests accepted in the window before the rejected one (its part of ZEGO's last second);
+#   shares as it had requests accepted in the window before the rejected one (its part of ZEGO's last second),
+#   and waits FIRST_PROBE_WAIT seconds per share before its first edge probe: jobs that started together have
+#   just filled the window between them, and a probe sent while their send logs still hold slow start's bunches
+#   passes by luck, overloads the window and makes every job give a share back; a job that joined a busy window
+#   with few shares still probes early;
 # - edge probes: a job asks for one more share by sending its next request PROBE_EARLY seconds before the oldest
 #   of its last k sends leaves ZEGO's window. If the window is full that request alone is rejected, and as the
 #   oldest send leaves right after it, nobody else's request is: a failed probe costs one rejected request.
@@ -81,6 +85,7 @@ ADAPT_START = 0.5
 ADAPT_DOUBLING = 0.6
 PROBE_EARLY = 0.03
 PROBE_LATE = 0.004
+FIRST_PROBE_WAIT = (0.3, 0.6)
 PROBE_CONFIRM = 1
 PROBE_WAIT = (1.2, 2.4)
 PROBE_RESERVE_TTL = 2.0
@@ -344,8 +349,10 @@ class RateLimiter(object):
                 # end of slow start: keep what ZEGO accepted of this job in the window before the rejection
                 low = ticket - self.window
                 accepted = len([t for t in state['acc'] if low <= t < ticket])
-                state.update(phase=1, k=float(max(1, min(self.cap, accepted))), changed=now, unexplained=[],
-                             next_probe=now + self.random.uniform(0, 0.5), passed=0, settle=now + SETTLE_TIME)
+                k = float(max(1, min(self.cap, accepted)))
+                low, high = FIRST_PROBE_WAIT
+                state.update(phase=1, k=k, changed=now, unexplained=[], next_probe=now + self.random.uniform(low, high) * k,
+                             passed=0, settle=now + SETTLE_TIME)
                 return True, state
             if state['probe'] and abs(ticket - state['probe']) < 1e-6:
                 # the window is full: keep the share, probe again later

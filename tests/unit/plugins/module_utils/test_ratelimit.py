@@ -336,6 +336,25 @@ def test_the_first_rate_limit_answer_ends_slow_start_with_the_share_zego_accepte
     assert lim.shares() == (3, lim.cap)
 
 
+@pytest.mark.parametrize('shares', [1, 3])
+def test_after_slow_start_the_first_probe_waits_in_proportion_to_the_share(shares):
+    """Jobs that started together have just filled the window between them: a probe sent at once would find the
+    gaps slow start's bunches leave and pass by luck. A job with few shares (it joined a busy window) probes
+    sooner than one with many."""
+    lim, clock, dummy = _job(shares)
+    low, high = ratelimit.FIRST_PROBE_WAIT
+    ended = clock.now
+    due = lim._transact(lambda state: (state['next_probe'], state))
+    assert ended + low * shares - EPS <= due <= ended + high * shares + EPS
+    for dummy in range(40):
+        ticket = lim.acquire()
+        if lim._transact(lambda state: (state['probe'], state)):
+            break
+    else:
+        raise AssertionError('no edge probe left')
+    assert ticket >= due - EPS
+
+
 def test_a_job_never_sends_more_than_its_shares_in_any_window():
     lim, clock, dummy = _job(3)
     _no_probe(lim)
