@@ -631,14 +631,17 @@ def write_markdown(path, args, res, rows, chart_name, fleet_chart_name='performa
         ' second of the store\'s log, paced at 98 % of it as on one controller; waiting for a turn sleeps until'
         ' the oldest entry leaves the window (at most 1 s per look). P6 shows the fleet at the floor with no'
         ' rejected request.',
-        '- **Without a store** each job adapts. It holds a whole number of *shares* of ZEGO\'s window (10 at'
+        "- **Without a store** each job adapts. It holds a whole number of *shares* of ZEGO's window (10 at"
         ' 10/s) and sends at most that many requests in any window of 1.02 s (the window at 98 % of the rate),'
         ' evenly spaced. Requests evenly spaced at a fractional rate need the rate rounded up in some second'
         ' (2.5/s puts 3 into some seconds); whole shares do not, so jobs that cannot see each other never put'
-        ' more than the sum of their shares into one of ZEGO\'s seconds, whatever their phases. Only that sum'
+        " more than the sum of their shares into one of ZEGO's seconds, whatever their phases. Only that sum"
         ' has to be found. A job starts at half its rate and doubles every 0.6 s (a job alone loses about'
-        ' 0.2 s); ZEGO\'s first rate-limit answer (7, 206, 207 or HTTP 429) ends that, and the job keeps as'
-        ' many shares as ZEGO accepted of it in the window before the rejected request.',
+        " 0.2 s); ZEGO's first rate-limit answer (7, 206, 207 or HTTP 429) ends that, and the job keeps as"
+        ' many shares as ZEGO accepted of it in the window before the rejected request. Before its first probe'
+        ' it waits 0.3-0.6 s per share: jobs that started together have just filled the window between them,'
+        ' and a probe sent at once passes by luck in the gaps slow start leaves, overloads the window and makes'
+        ' every job give a share back. A job that joined a busy window with few shares still probes early.',
         '  To grow, a job sends its next request 30 ms before the oldest of its last requests leaves'
         " ZEGO's one-second window (an *edge probe*). If the window is full ZEGO rejects that one request,"
         " and as the oldest request leaves right after it, nobody else's. ZEGO counts rejected requests in"
@@ -661,14 +664,15 @@ def write_markdown(path, args, res, rows, chart_name, fleet_chart_name='performa
         ' probe finds what a finished job freed. `python hacking/pacing_model.py --explain` (the real'
         " limiter of several jobs on a virtual clock against the simulator's window rule, well under a"
         ' second per run; the constants were chosen with it) shows where the time goes in P6, with the jobs'
-        ' starting within 0.3 s of each other as they do in the bench, per run on average: 18 failed probes,'
-        ' 9 regular and 8 slow-start requests rejected, and about 35 share-seconds (3.5 s at the full rate)'
-        ' unused after the first job finishes. Over 200 seeded runs: median 1.21x the floor and 8.3 %'
-        ' rejected, and 163 runs (about 4 in 5) within both goals; the others go past 1.25x when the last job'
-        ' is left with few shares after the others finish (jobs that start within 1.5 s: 1.19x, 7.6 %, 186'
-        ' of 200). Probing more often finds freed shares sooner but rejects more requests, probing less does'
-        ' the opposite, and no setting of the constants tried keeps both goals in every run: use'
-        ' `rate_limit_backend` when jobs often overlap on one AppID.',
+        ' starting within 0.3 s of each other as they do in the bench, per run on average: 19 failed probes,'
+        ' 8 regular and 8 slow-start requests rejected, and about 33 share-seconds (3.3 s at the full rate)'
+        ' unused after the first job finishes. Over 200 seeded runs: median 1.18x the floor and 8.3 %'
+        ' rejected, and 180 runs (9 in 10) within both goals; the others go past 1.25x when the last job is'
+        ' left with few shares after the others finish, or (about one run in a hundred) reject a little more'
+        ' than 10 %. Jobs that start within 1.5 s: 1.19x, 7.6 %, 175 of 200. Probing more often finds freed'
+        ' shares sooner but rejects more requests, probing less does the opposite, and no setting of the'
+        ' constants tried keeps both goals in every run: use `rate_limit_backend` when jobs often overlap on'
+        ' one AppID.',
         '- Either way a rate-limit answer is not an error: the request was not applied, so it is retried'
         ' with back-off until `rate_limit_wait` (default 180 s) has passed for that stream, without using up'
         ' `retries`.',
