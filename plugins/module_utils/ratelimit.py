@@ -350,9 +350,8 @@ class RateLimiter(object):
                 low = ticket - self.window
                 accepted = len([t for t in state['acc'] if low <= t < ticket])
                 k = float(max(1, min(self.cap, accepted)))
-                low, high = FIRST_PROBE_WAIT
-                state.update(phase=1, k=k, changed=now, unexplained=[], next_probe=now + self.random.uniform(low, high) * k,
-                             passed=0, settle=now + SETTLE_TIME)
+                state.update(phase=1, k=k, changed=now, unexplained=[], passed=0, settle=now + SETTLE_TIME,
+                             next_probe=now + self.random.uniform(*FIRST_PROBE_WAIT) * k)
                 return True, state
             if state['probe'] and abs(ticket - state['probe']) < 1e-6:
                 # the window is full: keep the share, probe again later
