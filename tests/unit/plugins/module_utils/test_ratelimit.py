@@ -346,12 +346,7 @@ def test_after_slow_start_the_first_probe_waits_in_proportion_to_the_share(share
     ended = clock.now
     due = lim._transact(lambda state: (state['next_probe'], state))
     assert ended + low * shares - EPS <= due <= ended + high * shares + EPS
-    for dummy in range(40):
-        ticket = lim.acquire()
-        if lim._transact(lambda state: (state['probe'], state)):
-            break
-    else:
-        raise AssertionError('no edge probe left')
+    ticket, dummy = _probe(lim, clock, now=False)
     assert ticket >= due - EPS
 
 
@@ -377,9 +372,11 @@ def test_jobs_whose_shares_add_up_to_the_cap_never_overfill_zegos_second():
     assert max_in_window(merged, width=ratelimit.ZEGO_WINDOW, eps=EPS) <= 10
 
 
-def _probe(lim, clock):
-    """Acquire until the edge probe leaves; (its ticket, the sends before it)."""
-    _probe_now(lim)
+def _probe(lim, clock, now=True):
+    """Acquire until the edge probe leaves (``now``: without waiting for the probe wait); (its ticket, the sends
+    before it)."""
+    if now:
+        _probe_now(lim)
     sent = []
     for dummy in range(20):
         ticket = lim.acquire()
