@@ -12,9 +12,11 @@ over several seeds, and in how many runs both stay within P6's goal.
 
 For choosing pacing constants, not a test: `make bench` measures real ansible-playbook runs.
 
-Usage: python hacking/pacing_model.py [--jobs 4] [--items 100] [--latency 0.15] [--stagger 0.3]
+Usage: python hacking/pacing_model.py [--jobs 4] [--items 100 | --items 300,30] [--latency 0.15] [--stagger 0.3]
            [--runs 20] [--set NAME=VALUE ...]     (a ratelimit constant, e.g. --set PROBE_WAIT=1.0,2.0)
            [--explain]                            (where the time goes: rejected requests by kind, unused shares)
+--items takes one count for every job, or one count per job (jobs with unequal work: a constant that helps equal
+jobs can leave a big job alone with a long wait after a small one finishes).
 """
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
@@ -180,15 +182,15 @@ def run(args, seed, stats=None):
     ``stats`` Counter gets the rejected requests by kind and the unused shares (watch_shares)."""
     rng = random.Random(seed)
     world = World(args.rate, args.horizon)
-    jobs = [Job(world, args.rate, args.items, args.latency, START + rng.uniform(0, args.stagger),
-                random.Random(rng.random())) for dummy in range(args.jobs)]
+    jobs = [Job(world, args.rate, items, args.latency, START + rng.uniform(0, args.stagger),
+                random.Random(rng.random())) for items in args.work]
     if stats is not None:
         watch_shares(world, jobs, stats)
     world.run()
     if stats is not None:
         stats.update({'rejected: %s' % kind: n for kind, n in world.rejected_by.items()})
         stats.update({'requests': world.requests})
-    floor = args.jobs * args.items / float(args.rate)
+    floor = sum(args.work) / float(args.rate)
     unfinished = sum(1 for job in jobs if job.end is None)
     end = max(job.end or world.now for job in jobs)
     return (end - world.first) / floor, world.rejected / float(max(world.requests, 1)), unfinished
@@ -196,8 +198,8 @@ def run(args, seed, stats=None):
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
-    parser.add_argument('--jobs', type=int, default=4)
-    parser.add_argument('--items', type=int, default=100)
+    parser.add_argument('--jobs', type=int, default=None, help='4, or as many as --items has counts')
+    parser.add_argument('--items', default='100', help='requests of each job: one count, or one per job (300,30)')
     parser.add_argument('--rate', type=int, default=10, help="ZEGO's limit and rate_limit")
     parser.add_argument('--latency', type=float, default=0.15, help='answer time, seconds')
     parser.add_argument('--stagger', type=float, default=0.3,
@@ -207,6 +209,18 @@ def parse_args(argv=None):
     parser.add_argument('--set', action='append', default=[], metavar='NAME=VALUE')
     parser.add_argument('--explain', action='store_true', help='where the time goes, averaged over the runs')
     args = parser.parse_args(argv)
+    try:
+        counts = [int(v) for v in args.items.split(',')]
+    except ValueError:
+        parser.error('--items takes a count or one count per job, e.g. 100 or 300,30')
+    if any(n < 1 for n in counts):
+        parser.error('--items counts must be positive')
+    if len(counts) == 1:
+        counts *= 4 if args.jobs is None else args.jobs
+    elif args.jobs is not None and args.jobs != len(counts):
+        parser.error('--items has %d counts for %d jobs' % (len(counts), args.jobs))
+    args.work = counts
+    args.jobs = len(counts)
     for item in args.set:
         name, dummy, value = item.partition('=')
         if not hasattr(ratelimit, name):
@@ -224,10 +238,11 @@ def main(argv=None):
     rejected = [r[1] for r in results]
     met = sum(1 for span, share, unfinished in results
               if span <= GOAL_SPAN and share <= GOAL_REJECTED and not unfinished)
-    print('%d jobs x %d requests, %d/s, %.0f ms answers, start within %.2f s, %d runs: span %.3fx floor (median), '
+    work = '+'.join(str(n) for n in args.work) if len(set(args.work)) > 1 else str(args.work[0])
+    print('%d jobs x %s requests, %d/s, %.0f ms answers, start within %.2f s, %d runs: span %.3fx floor (median), '
           '%.3fx (worst); rejected %.1f %% (median), %.1f %% (worst); unfinished jobs %d; within %.2fx and %.0f %% '
           'in %d of %d runs'
-          % (args.jobs, args.items, args.rate, args.latency * 1000, args.stagger, args.runs, statistics.median(spans),
+          % (args.jobs, work, args.rate, args.latency * 1000, args.stagger, args.runs, statistics.median(spans),
              max(spans), 100 * statistics.median(rejected), 100 * max(rejected), sum(r[2] for r in results),
              GOAL_SPAN, 100 * GOAL_REJECTED, met, args.runs))
     if args.explain:

@@ -688,6 +688,10 @@ def write_markdown(path, args, res, rows, chart_name, fleet_chart_name='performa
         % max(1, int(round(res.get('elapsed', 0) / 60.0))),
         'Run it on an otherwise idle machine: the pacing is exact, the start-up costs are CPU-bound.',
         '',
+        'The pacing model alone (no ansible-playbook, a virtual clock): `python hacking/pacing_model.py --runs 200'
+        ' [--jobs N] [--items 100 | --items 300,30] [--explain]`; give one count per job to see jobs with unequal'
+        ' work, where a big job can be left alone with a long wait after a small one finishes.',
+        '',
         '## Machine',
         '',
         machine() + '. Run on %s; load average (1 min) %.1f at the start, %.1f at the end: the walls include'

@@ -92,3 +92,21 @@ def test_the_summary_counts_the_runs_within_p6s_goal(model, capsys):
     runs = [model.run(args, seed) for seed in range(6)]
     assert met == sum(1 for span, rejected, unfinished in runs
                       if span <= model.GOAL_SPAN and rejected <= model.GOAL_REJECTED and not unfinished)
+
+
+def test_jobs_with_unequal_work(model, capsys):
+    """--items takes one count per job: the floor is all their work at the full rate, every job finishes, and a count
+    list that does not match --jobs is refused."""
+    args = model.parse_args(['--items', '300,30'])
+    assert (args.jobs, args.work) == (2, [300, 30])
+    for seed in range(2):
+        span, rejected, unfinished = model.run(args, seed)
+        assert unfinished == 0
+        assert 1.0 <= span < 2.0  # over 33 s: ZEGO's window lets nobody finish sooner
+        assert rejected < 0.10
+    model.main(['--items', '300,30', '--runs', '1'])
+    assert '2 jobs x 300+30 requests' in capsys.readouterr().out
+    assert model.parse_args(['--jobs', '3', '--items', '20']).work == [20, 20, 20]
+    for bad in (['--jobs', '3', '--items', '300,30'], ['--items', '100,x'], ['--items', '0']):
+        with pytest.raises(SystemExit):
+            model.parse_args(bad)
