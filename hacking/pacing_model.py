@@ -219,8 +219,7 @@ def parse_args(argv=None):
         counts *= 4 if args.jobs is None else args.jobs
     elif args.jobs is not None and args.jobs != len(counts):
         parser.error('--items has %d counts for %d jobs' % (len(counts), args.jobs))
-    args.work = counts
-    args.jobs = len(counts)
+    args.work = counts  # the requests of each job
     for item in args.set:
         name, dummy, value = item.partition('=')
         if not hasattr(ratelimit, name):
@@ -242,7 +241,7 @@ def main(argv=None):
     print('%d jobs x %s requests, %d/s, %.0f ms answers, start within %.2f s, %d runs: span %.3fx floor (median), '
           '%.3fx (worst); rejected %.1f %% (median), %.1f %% (worst); unfinished jobs %d; within %.2fx and %.0f %% '
           'in %d of %d runs'
-          % (args.jobs, work, args.rate, args.latency * 1000, args.stagger, args.runs, statistics.median(spans),
+          % (len(args.work), work, args.rate, args.latency * 1000, args.stagger, args.runs, statistics.median(spans),
              max(spans), 100 * statistics.median(rejected), 100 * max(rejected), sum(r[2] for r in results),
              GOAL_SPAN, 100 * GOAL_REJECTED, met, args.runs))
     if args.explain:
