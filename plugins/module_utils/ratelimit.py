@@ -97,7 +97,9 @@ YIELD_MIN_SHARES = 3
 YIELD_QUIET = 3.0
 # - settle: for SETTLE_TIME seconds after the end of its slow start, a job that kept SETTLE_MIN shares or more (it
 #   had the window nearly alone when the others started) yields to every rate-limit answer, also to those of
-#   requests it sent before its share was set, so the newcomers get their part at once instead of over 10-15 s.
+#   requests it sent before its share was set, so the newcomers get their part at once instead of over 10-15 s;
+#   it probes again after one probe wait at the share it keeps, not a yield's quiet at the share it had (half a
+#   minute at 8 shares: a short job started beside it would long have ended, leaving the window half empty).
 SETTLE_TIME = 1.0
 SETTLE_MIN = 6
 # Below one share a job sends one request per 1/k windows; each cut halves that, down to SHARE_MIN (so that
@@ -367,8 +369,14 @@ class RateLimiter(object):
                 return True, state
             if state['k'] >= YIELD_MIN_SHARES:
                 # another job asked for more: give it a share (a probe of ours still out no longer counts)
-                state.update(k=self._lower(state['k'], 1), changed=now, unexplained=[], probe=0.0, passed=0,
-                             next_probe=max(state['next_probe'], now + YIELD_QUIET * self._probe_wait(state)))
+                k = self._lower(state['k'], 1)
+                if settling:
+                    # newcomers take their part now: no quiet (at the big share held alone it would last half a
+                    # minute, long after a short job that started beside this one has ended)
+                    next_probe = now + self._probe_wait(dict(state, k=k))
+                else:
+                    next_probe = max(state['next_probe'], now + YIELD_QUIET * self._probe_wait(state))
+                state.update(k=k, changed=now, unexplained=[], probe=0.0, passed=0, next_probe=next_probe)
                 return True, state
             low, high = PROBE_WAIT
             state['next_probe'] = max(state['next_probe'], now + self.random.uniform(low, high))

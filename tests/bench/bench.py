@@ -657,7 +657,9 @@ def write_markdown(path, args, res, rows, chart_name, fleet_chart_name='performa
         ' shrink, small ones grow, and jobs with equal work finish closer together, instead of the last one'
         ' being left alone with half of its work. A job that still holds 6 shares or more in the first'
         ' second after its slow start (it had the window to itself when the others started) yields to every'
-        ' rate-limit answer, so newcomers get their part at once. Smaller jobs cut their share by a quarter'
+        ' rate-limit answer, so newcomers get their part at once, and probes again after one probe wait at the'
+        ' share it keeps, not three at the share it had (half a minute at 8 shares, long after a short job'
+        ' started beside it has ended). Smaller jobs cut their share by a quarter'
         ' when rate-limit answers no probe explains go on for more than a second; a lasting overload'
         ' (another client) makes a big job yield a share per answer.',
         '  What this costs: one rejected request per failed probe, and capacity that stays unused until a'
@@ -690,7 +692,9 @@ def write_markdown(path, args, res, rows, chart_name, fleet_chart_name='performa
         '',
         'The pacing model alone (no ansible-playbook, a virtual clock): `python hacking/pacing_model.py --runs 200'
         ' [--jobs N] [--items 100 | --items 300,30] [--explain]`; give one count per job to see jobs with unequal'
-        ' work, where a big job can be left alone with a long wait after a small one finishes.',
+        ' work, where a big job can be left alone with a long wait after a small one finishes: 300 and 30 streams'
+        ' stay within 1.25x the floor in 176 of 200 runs (median 1.14x), 200, 50 and 50 streams in 124 of 200'
+        ' (1.22x), when the big job is in a yield\'s quiet as the small ones end.',
         '',
         '## Machine',
         '',

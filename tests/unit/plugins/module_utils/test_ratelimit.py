@@ -441,6 +441,7 @@ def test_a_big_job_yields_a_share_to_a_rate_limit_answer_no_probe_of_its_own_exp
     """Another job's probe overlapped one of our sends: a job with YIELD_MIN_SHARES or more gives it a share at once
     and does not probe for YIELD_QUIET probe waits, so the smaller job keeps it."""
     lim, clock, dummy = _job(6)
+    clock.sleep(ratelimit.SETTLE_TIME + 0.01)  # settled: the yield of a job among others, not of one that was alone
     _no_probe(lim)
     first = lim.acquire()
     _probe_now(lim)  # no probe wait pending: the quiet below is the yield's own
@@ -467,12 +468,17 @@ def test_a_big_job_yields_a_share_to_a_rate_limit_answer_no_probe_of_its_own_exp
 
 def test_a_job_that_had_the_window_alone_settles_at_once_when_others_start():
     """For SETTLE_TIME after slow start a big share yields to every rate-limit answer, even of requests sent before
-    it was set; after that such answers are the same congestion again."""
+    it was set, and probes again after one probe wait of the share it keeps, not after a yield's quiet (at the big
+    share that would be half a minute: a short job beside it ends long before); after that such answers are the
+    same congestion again."""
     big = ratelimit.SETTLE_MIN + 1
     lim, clock, tickets = _job(big)
+    low, high = ratelimit.PROBE_WAIT
     for expected, ticket in zip((big - 1, big - 2), tickets[:2]):
         assert lim.congestion(ticket) is True
         assert lim.shares() == (expected, lim.cap)
+        next_probe = lim._transact(lambda state: (state['next_probe'], state))
+        assert clock.now + low * expected - EPS <= next_probe <= clock.now + high * expected + EPS
     assert lim.congestion(tickets[2]) is False  # below SETTLE_MIN: the usual rules again
     assert lim.shares() == (big - 2, lim.cap)
 
