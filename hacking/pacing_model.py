@@ -13,10 +13,12 @@ over several seeds, and in how many runs both stay within P6's goal.
 For choosing pacing constants, not a test: `make bench` measures real ansible-playbook runs.
 
 Usage: python hacking/pacing_model.py [--jobs 4] [--items 100 | --items 300,30] [--latency 0.15] [--stagger 0.3]
+           [--starts 0,20]                        (when each job starts, seconds: a short job beside a long batch)
            [--runs 20] [--set NAME=VALUE ...]     (a ratelimit constant, e.g. --set PROBE_WAIT=1.0,2.0)
            [--explain]                            (where the time goes: rejected requests by kind, unused shares)
 --items takes one count for every job, or one count per job (jobs with unequal work: a constant that helps equal
-jobs can leave a big job alone with a long wait after a small one finishes).
+jobs can leave a big job alone with a long wait after a small one finishes). --starts lets jobs start later than the
+first, e.g. short event-driven jobs beside a long batch (the floor is still all the work at the full rate).
 """
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
@@ -182,8 +184,8 @@ def run(args, seed, stats=None):
     ``stats`` Counter gets the rejected requests by kind and the unused shares (watch_shares)."""
     rng = random.Random(seed)
     world = World(args.rate, args.horizon)
-    jobs = [Job(world, args.rate, items, args.latency, START + rng.uniform(0, args.stagger),
-                random.Random(rng.random())) for items in args.work]
+    jobs = [Job(world, args.rate, items, args.latency, START + offset + rng.uniform(0, args.stagger),
+                random.Random(rng.random())) for items, offset in zip(args.work, args.starts)]
     if stats is not None:
         watch_shares(world, jobs, stats)
     world.run()
@@ -204,6 +206,8 @@ def parse_args(argv=None):
     parser.add_argument('--latency', type=float, default=0.15, help='answer time, seconds')
     parser.add_argument('--stagger', type=float, default=0.3,
                         help="jobs start within this many seconds (P6's four ansible-playbook runs: about 0.3 s)")
+    parser.add_argument('--starts', default=None,
+                        help='seconds after the first job at which each job starts, one per job (0,20), plus --stagger')
     parser.add_argument('--runs', type=int, default=20)
     parser.add_argument('--horizon', type=float, default=3600.0, help='virtual seconds a run may take at most')
     parser.add_argument('--set', action='append', default=[], metavar='NAME=VALUE')
@@ -220,6 +224,12 @@ def parse_args(argv=None):
     elif args.jobs is not None and args.jobs != len(counts):
         parser.error('--items has %d counts for %d jobs' % (len(counts), args.jobs))
     args.work = counts  # the requests of each job
+    try:
+        args.starts = [0.0] * len(counts) if args.starts is None else [float(v) for v in args.starts.split(',')]
+    except ValueError:
+        parser.error('--starts takes one time in seconds per job, e.g. 0,20')
+    if len(args.starts) != len(counts) or any(t < 0 for t in args.starts):
+        parser.error('--starts needs one time (0 or more seconds) for each of the %d jobs' % len(counts))
     for item in args.set:
         name, dummy, value = item.partition('=')
         if not hasattr(ratelimit, name):
@@ -238,10 +248,13 @@ def main(argv=None):
     met = sum(1 for span, share, unfinished in results
               if span <= GOAL_SPAN and share <= GOAL_REJECTED and not unfinished)
     work = '+'.join(str(n) for n in args.work) if len(set(args.work)) > 1 else str(args.work[0])
-    print('%d jobs x %s requests, %d/s, %.0f ms answers, start within %.2f s, %d runs: span %.3fx floor (median), '
+    start = 'start within %.2f s' % args.stagger
+    if any(args.starts):
+        start = 'start at %s s (each within %.2f s)' % (', '.join('%g' % t for t in args.starts), args.stagger)
+    print('%d jobs x %s requests, %d/s, %.0f ms answers, %s, %d runs: span %.3fx floor (median), '
           '%.3fx (worst); rejected %.1f %% (median), %.1f %% (worst); unfinished jobs %d; within %.2fx and %.0f %% '
           'in %d of %d runs'
-          % (len(args.work), work, args.rate, args.latency * 1000, args.stagger, args.runs, statistics.median(spans),
+          % (len(args.work), work, args.rate, args.latency * 1000, start, args.runs, statistics.median(spans),
              max(spans), 100 * statistics.median(rejected), 100 * max(rejected), sum(r[2] for r in results),
              GOAL_SPAN, 100 * GOAL_REJECTED, met, args.runs))
     if args.explain:

@@ -119,3 +119,22 @@ def test_a_big_job_takes_the_window_back_after_a_short_one_beside_it_ends(model)
     runs = _runs(model, 20, '--items', '300,30')
     assert all(unfinished == 0 for dummy, dummy, unfinished in runs)
     assert sum(1 for span, dummy, dummy in runs if span <= model.GOAL_SPAN) >= 16
+
+
+def test_jobs_that_start_later(model, capsys):
+    """--starts: when each job starts (a short job beside a long batch); the floor stays all the work at the full
+    rate, and a time list that does not match the jobs is refused."""
+    args = model.parse_args(['--items', '100,100', '--starts', '0,100'])
+    assert args.starts == [0.0, 100.0]
+    span, rejected, unfinished = model.run(args, 0)
+    # the second job starts long after the first has finished (about 10 s): first request to last answer is over
+    # 110 s against a floor of 20 s, and with nobody beside it neither job is ever rejected
+    assert unfinished == 0 and rejected == 0
+    assert 110 / 20.0 <= span < 112 / 20.0
+    model.main(['--items', '300,1,1', '--starts', '0,5,15', '--runs', '2'])
+    out = capsys.readouterr().out
+    assert 'start at 0, 5, 15 s (each within 0.30 s)' in out and 'unfinished jobs 0' in out
+    for bad in (['--items', '300,1', '--starts', '0'], ['--items', '300,1', '--starts', '0,x'],
+                ['--items', '300,1', '--starts', '0,-1']):
+        with pytest.raises(SystemExit):
+            model.parse_args(bad)
