@@ -213,23 +213,26 @@ def parse_args(argv=None):
     parser.add_argument('--set', action='append', default=[], metavar='NAME=VALUE')
     parser.add_argument('--explain', action='store_true', help='where the time goes, averaged over the runs')
     args = parser.parse_args(argv)
-    try:
-        counts = [int(v) for v in args.items.split(',')]
-    except ValueError:
-        parser.error('--items takes a count or one count per job, e.g. 100 or 300,30')
-    if any(n < 1 for n in counts):
-        parser.error('--items counts must be positive')
+
+    def numbers(text, kind, lowest, usage):
+        """The comma-separated numbers of ``text`` (each ``kind``, at least ``lowest``), or a usage error."""
+        try:
+            values = [kind(v) for v in text.split(',')]
+        except ValueError:
+            values = []
+        if not values or any(v < lowest for v in values):
+            parser.error(usage)
+        return values
+    counts = numbers(args.items, int, 1, '--items takes a positive count or one per job, e.g. 100 or 300,30')
     if len(counts) == 1:
         counts *= 4 if args.jobs is None else args.jobs
     elif args.jobs is not None and args.jobs != len(counts):
         parser.error('--items has %d counts for %d jobs' % (len(counts), args.jobs))
     args.work = counts  # the requests of each job
-    try:
-        args.starts = [0.0] * len(counts) if args.starts is None else [float(v) for v in args.starts.split(',')]
-    except ValueError:
-        parser.error('--starts takes one time in seconds per job, e.g. 0,20')
-    if len(args.starts) != len(counts) or any(t < 0 for t in args.starts):
-        parser.error('--starts needs one time (0 or more seconds) for each of the %d jobs' % len(counts))
+    usage = '--starts takes one time (0 or more seconds) for each of the %d jobs, e.g. 0,20' % len(counts)
+    args.starts = [0.0] * len(counts) if args.starts is None else numbers(args.starts, float, 0.0, usage)
+    if len(args.starts) != len(counts):
+        parser.error(usage)
     for item in args.set:
         name, dummy, value = item.partition('=')
         if not hasattr(ratelimit, name):

@@ -333,9 +333,10 @@ class RateLimiter(object):
             return float(max(1, int(k) - step))
         return max(SHARE_MIN, k / 2.0)
 
-    def _probe_wait(self, state):
+    def _probe_wait(self, k):
+        """The wait before the next edge probe of a job that holds ``k`` shares."""
         low, high = PROBE_WAIT
-        return self.random.uniform(low, high) * max(1.0, state['k'])
+        return self.random.uniform(low, high) * max(1.0, k)
 
     def congestion(self, ticket):
         """ZEGO answered the request of ``ticket`` (what ``acquire`` returned) with a rate-limit code.
@@ -357,7 +358,7 @@ class RateLimiter(object):
                 return True, state
             if state['probe'] and abs(ticket - state['probe']) < 1e-6:
                 # the window is full: keep the share, probe again later
-                state.update(probe=0.0, passed=0, next_probe=now + self._probe_wait(state))
+                state.update(probe=0.0, passed=0, next_probe=now + self._probe_wait(state['k']))
                 return False, state
             settling = now < state['settle'] and state['k'] >= SETTLE_MIN
             if ticket <= state['changed'] and not settling:
@@ -365,7 +366,7 @@ class RateLimiter(object):
             if state['raised'] and ticket >= state['raised'] - 0.2 and now - state['raised'] < RAISE_WATCH:
                 # the last raise passed by luck: undo it
                 state['k'] = self._lower(state['k'], 1)
-                state.update(raised=0.0, changed=now, unexplained=[], next_probe=now + self._probe_wait(state))
+                state.update(raised=0.0, changed=now, unexplained=[], next_probe=now + self._probe_wait(state['k']))
                 return True, state
             if state['k'] >= YIELD_MIN_SHARES:
                 # another job asked for more: give it a share (a probe of ours still out no longer counts)
@@ -373,9 +374,9 @@ class RateLimiter(object):
                 if settling:
                     # newcomers take their part now: no quiet (at the big share held alone it would last half a
                     # minute, long after a short job that started beside this one has ended)
-                    next_probe = now + self._probe_wait(dict(state, k=k))
+                    next_probe = now + self._probe_wait(k)
                 else:
-                    next_probe = max(state['next_probe'], now + YIELD_QUIET * self._probe_wait(state))
+                    next_probe = max(state['next_probe'], now + YIELD_QUIET * self._probe_wait(state['k']))
                 state.update(k=k, changed=now, unexplained=[], probe=0.0, passed=0, next_probe=next_probe)
                 return True, state
             low, high = PROBE_WAIT

@@ -691,8 +691,8 @@ def write_markdown(path, args, res, rows, chart_name, fleet_chart_name='performa
         'Run it on an otherwise idle machine: the pacing is exact, the start-up costs are CPU-bound.',
         '',
         'The pacing model alone (no ansible-playbook, a virtual clock): `python hacking/pacing_model.py --runs 200'
-        ' [--jobs N] [--items 100 | --items 300,30] [--starts 0,20] [--explain]`; give one count per job to see jobs with unequal'
-        ' work, where a big job can be left alone with a long wait after a small one finishes: 300 and 30 streams'
+        ' [--jobs N] [--items 100 | --items 300,30] [--starts 0,20] [--explain]`; give one count per job to see'
+        ' jobs with unequal work, where a big job can be left alone with a long wait after a small one finishes: 300 and 30 streams'
         ' stay within 1.25x the floor in 176 of 200 runs (median 1.14x), 200, 50 and 50 streams in 124 of 200'
         ' (1.22x), when the big job is in a yield\'s quiet as the small ones end. `--starts` starts jobs later:'
         ' `--items 600,1,1 --starts 0,5,35` (two one-stream jobs beside a batch) takes 1.16x, as the batch gives each'
