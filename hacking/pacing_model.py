@@ -92,6 +92,7 @@ class Job(object):
         self.world = world
         self.limiter = ratelimit.RateLimiter(rate * ratelimit.RATE_SAFETY, clock=world.time, sleep=world.sleep,
                                              adaptive=True, rng=rng)
+        self.limiter.expect(items)  # as zego_stream tells its batch
         self.items = items
         self.latency = latency
         self.rng = rng

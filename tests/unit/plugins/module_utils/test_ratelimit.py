@@ -466,6 +466,46 @@ def test_a_big_job_yields_a_share_to_a_rate_limit_answer_no_probe_of_its_own_exp
     assert max_in_window(sent, width=lim.window, eps=EPS) <= 2
 
 
+@pytest.mark.parametrize('shares, seconds_left, part', [
+    (6, None, 1.0), (6, 0.0, 1.0), (6, 0.5, 1.0), (6, 1.0, 1.0), (6, 2.0, 0.25), (6, 4.0, 1 / 16.0),
+    (4, 2.0, 0.25),  # QUIET_WORK_SHARE of the window
+    (3, 4.0, 1.0),   # less than that: as jobs with equal work hold, whatever their work left
+])
+def test_a_big_job_with_much_work_left_comes_back_sooner_after_a_yield(shares, seconds_left, part):
+    """A job that held QUIET_WORK_SHARE of the window or more has been taking more than others beside it; when the
+    requests it still has would take longer than QUIET_WORK at that share, it has the most work left, which decides
+    when the fleet is done, and a yield's quiet shrinks by the square of that ratio. A job that does not know its
+    work (``expect`` never called), has less left, or holds less keeps the whole quiet."""
+    lim, clock, dummy = _job(shares)
+    assert ratelimit.QUIET_WORK_SHARE * lim.cap == 4
+    clock.sleep(ratelimit.SETTLE_TIME + 0.01)
+    _no_probe(lim)
+    first = lim.acquire()
+    _probe_now(lim)
+    if seconds_left is not None:
+        lim.expect(int(round(seconds_left * ratelimit.QUIET_WORK * shares / lim.window)))
+    assert lim.congestion(first) is True
+    assert lim.shares() == (shares - 1, lim.cap)
+    next_probe = lim._transact(lambda state: (state['next_probe'], state))
+    low, high = ratelimit.PROBE_WAIT
+    quiet = ratelimit.YIELD_QUIET * shares * part
+    assert clock.now + quiet * low - 1e-3 <= next_probe <= clock.now + quiet * high + 1e-3
+
+
+@pytest.mark.parametrize('shared_file', [False, True])
+def test_every_answer_but_a_rate_limit_one_counts_off_the_work_left(tmp_path, shared_file):
+    lim, clock, dummy = _job(3, path=str(tmp_path / 'rate') if shared_file else None)
+    lim.expect(3)
+    _no_probe(lim)
+    tickets, dummy = _sends(lim, clock, 5)
+    lim.accepted(tickets[0])
+    lim.congestion(tickets[1])  # not applied: it will be sent again
+    assert lim.left == 2
+    for ticket in tickets[2:]:
+        lim.accepted(ticket)
+    assert lim.left == 0  # more answers than announced (retried errors) do not go below nothing
+
+
 def test_a_job_that_had_the_window_alone_settles_at_once_when_others_start():
     """For SETTLE_TIME after slow start a big share yields to every rate-limit answer, even of requests sent before
     it was set, and probes again after one probe wait of the share it keeps, not after a yield's quiet (at the big
