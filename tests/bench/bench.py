@@ -703,7 +703,7 @@ def write_markdown(path, args, res, rows, chart_name, fleet_chart_name='performa
         ' stay within 1.25x the floor in 198 of 200 runs (median 1.14x), 50, 50 and 300 in 174 (1.15x), 200,'
         ' 50 and 50 in 139 (1.21x); 176, 151 and 124 before a big job\'s work left shortened its quiet, when it'
         ' was still waiting as the small ones ended. `--starts` starts jobs later:'
-        ' `--items 600,1,1 --starts 0,5,35` (two one-stream jobs beside a batch) takes 1.16x, as the batch gives each'
+        ' `--items 600,1,1 --starts 0,5,35` (two one-stream jobs beside a batch) takes 1.15x, as the batch gives each'
         ' of them a share and probes for it again only 10-70 s later (probe waits grow with the share held).',
         '',
         '## Machine',
