@@ -110,6 +110,8 @@ QUIET_WORK_SHARE = 0.4
 #   requests it sent before its share was set, so the newcomers get their part at once instead of over 10-15 s;
 #   it probes again after one probe wait at the share it keeps, not a yield's quiet at the share it had (half a
 #   minute at 8 shares: a short job started beside it would long have ended, leaving the window half empty).
+#   A job that holds the whole window (it took it back after others ended) yields the same way: it has nobody
+#   to even out with, so the answer is a newcomer's, often a short event-driven job.
 SETTLE_TIME = 1.0
 SETTLE_MIN = 6
 # Below one share a job sends one request per 1/k windows; each cut halves that, down to SHARE_MIN (so that
@@ -395,9 +397,10 @@ class RateLimiter(object):
             if state['k'] >= YIELD_MIN_SHARES:
                 # another job asked for more: give it a share (a probe of ours still out no longer counts)
                 k = self._lower(state['k'], 1)
-                if settling:
+                if settling or state['k'] >= self.cap:
                     # newcomers take their part now: no quiet (at the big share held alone it would last half a
-                    # minute, long after a short job that started beside this one has ended)
+                    # minute, long after a short job that started beside this one has ended). A job that holds the
+                    # whole window has nobody to even out with either: the answer is a newcomer's
                     next_probe = now + self._probe_wait(k)
                 else:
                     quiet = YIELD_QUIET * self._probe_wait(state['k']) * self._quiet_share(state['k'])

@@ -659,7 +659,9 @@ def write_markdown(path, args, res, rows, chart_name, fleet_chart_name='performa
         ' second after its slow start (it had the window to itself when the others started) yields to every'
         ' rate-limit answer, so newcomers get their part at once, and probes again after one probe wait at the'
         ' share it keeps, not three at the share it had (half a minute at 8 shares, long after a short job'
-        ' started beside it has ended). A job that yields from 4 shares or more (it has been taking more than'
+        ' started beside it has ended). A job that holds the whole window (it took it back after the others'
+        ' ended) yields the same way: it has nobody to even out with, so the answer is a newcomer\'s, often a'
+        ' short event-driven job. A job that yields from 4 shares or more (it has been taking more than'
         ' the others) and has more requests left than it can send in 35 s at that share waits less: the quiet'
         ' shrinks by the square of that ratio (a quarter with 70 s left), as the job with the most work left'
         ' decides when the fleet is done, and a big job beside small ones is no longer left in a long quiet'
@@ -703,8 +705,9 @@ def write_markdown(path, args, res, rows, chart_name, fleet_chart_name='performa
         ' stay within 1.25x the floor in 198 of 200 runs (median 1.14x), 50, 50 and 300 in 174 (1.15x), 200,'
         ' 50 and 50 in 139 (1.21x); 176, 151 and 124 before a big job\'s work left shortened its quiet, when it'
         ' was still waiting as the small ones ended. `--starts` starts jobs later:'
-        ' `--items 600,1,1 --starts 0,5,35` (two one-stream jobs beside a batch) takes 1.15x, as the batch gives each'
-        ' of them a share and probes for it again only 10-70 s later (probe waits grow with the share held).',
+        ' `--items 600,1,1 --starts 0,5,35` (two one-stream jobs beside a batch) takes 1.125x (1.154x while a'
+        ' batch that held the whole window waited a yield\'s quiet), as the batch gives each of them a share and'
+        ' probes for it again only 11-22 s later (probe waits grow with the share held).',
         '',
         '## Machine',
         '',

@@ -528,6 +528,30 @@ def test_a_job_that_had_the_window_alone_settles_at_once_when_others_start():
     assert lim.shares() == (big, lim.cap)
 
 
+def test_a_job_that_holds_the_whole_window_yields_to_a_newcomer_without_a_quiet():
+    """A job that took the whole window back (the others ended) has nobody to even out with: a rate-limit answer is
+    a newcomer's, often a short event-driven job. It gives a share at once and probes again after one probe wait at
+    the share it keeps, not after a yield's quiet at the whole window (36-72 s at 10/s); one share less, the
+    quiet is back."""
+    lim, clock, dummy = _job(3)
+    clock.sleep(ratelimit.SETTLE_TIME + 0.01)
+    for dummy in range(lim.cap - 3):  # the others ended: accepted probes take the window back
+        lim.accepted(_probe(lim, clock)[0])
+        clock.sleep(ratelimit.RAISE_WATCH)
+    assert lim.shares() == (lim.cap, lim.cap)
+    low, high = ratelimit.PROBE_WAIT
+    for held, quiet in ((10, 1.0), (9, ratelimit.YIELD_QUIET)):
+        _no_probe(lim)
+        clock.sleep(0.2)
+        ticket = lim.acquire()
+        _probe_now(lim)
+        assert lim.congestion(ticket) is True
+        assert lim.shares() == (held - 1, lim.cap)
+        wait = (held - 1) if quiet == 1.0 else held  # a probe wait at the share kept, or the quiet at the share held
+        next_probe = lim._transact(lambda state: (state['next_probe'], state))
+        assert clock.now + quiet * low * wait - EPS <= next_probe <= clock.now + quiet * high * wait + EPS
+
+
 def test_rate_limit_answers_no_probe_explains_cut_a_small_share_only_when_they_persist():
     lim, clock, dummy = _job(ratelimit.YIELD_MIN_SHARES - 1)
     k = ratelimit.YIELD_MIN_SHARES - 1
