@@ -83,9 +83,9 @@ ZEGO_WINDOW = 1.0
 #   sends rarely still sees two answers.) A lasting overload makes big jobs yield one share per answer.
 # - work left: a job that holds QUIET_WORK_SHARE of the window or more when it yields, knows how many requests it
 #   still has to send (``expect``) and would need more than QUIET_WORK seconds for them at that share shortens the
-#   yield's quiet by the square of that ratio (to a quarter with twice that time left). Such a job has been
-#   taking more than others beside it and has the most work left, which decides when the fleet is done: a big
-#   job beside small ones is not left alone in a long quiet after they end. Four jobs with P6's work keep the
+#   yield's quiet by the square of that ratio (to a quarter with twice that time left). Such a job takes a big
+#   part of the window and has much work left, and the job with the most work left decides when the fleet is
+#   done: a big job beside small ones is not left alone in a long quiet after they end. Four jobs with P6's work keep the
 #   quiet that evens them out (they share 10 shares as 3, 3, 2, 2, and 100 requests at 4 shares take 26 s);
 #   equal jobs with much more work at 4 shares or more yield a little more often (in the model three jobs of
 #   1000 requests: 1.106x the floor instead of 1.097x, 5.0 % rejected instead of 4.2 %).
