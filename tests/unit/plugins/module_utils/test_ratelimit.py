@@ -472,10 +472,10 @@ def test_a_big_job_yields_a_share_to_a_rate_limit_answer_no_probe_of_its_own_exp
     (3, 4.0, 1.0),   # less than that: as jobs with equal work hold, whatever their work left
 ])
 def test_a_big_job_with_much_work_left_comes_back_sooner_after_a_yield(shares, seconds_left, part):
-    """A job that held QUIET_WORK_SHARE of the window or more has been taking more than others beside it; when the
-    requests it still has would take longer than QUIET_WORK at that share, it has the most work left, which decides
-    when the fleet is done, and a yield's quiet shrinks by the square of that ratio. A job that does not know its
-    work (``expect`` never called), has less left, or holds less keeps the whole quiet."""
+    """A job that held QUIET_WORK_SHARE of the window or more takes a big part of it; when the requests it still has
+    would take longer than QUIET_WORK at that share, its work left decides when the fleet is done, and a yield's
+    quiet shrinks by the square of that ratio. A job that does not know its work (``expect`` never called), has
+    less left, or holds less keeps the whole quiet."""
     lim, clock, dummy = _job(shares)
     assert ratelimit.QUIET_WORK_SHARE * lim.cap == 4
     clock.sleep(ratelimit.SETTLE_TIME + 0.01)
@@ -483,7 +483,12 @@ def test_a_big_job_with_much_work_left_comes_back_sooner_after_a_yield(shares, s
     first = lim.acquire()
     _probe_now(lim)
     if seconds_left is not None:
-        lim.expect(int(round(seconds_left * ratelimit.QUIET_WORK * shares / lim.window)))
+        left = int(round(seconds_left * ratelimit.QUIET_WORK * shares / lim.window))
+        lim.expect(left)
+        if part < 1.0:  # the whole requests the job has left take a little more or less than seconds_left
+            exact = (ratelimit.QUIET_WORK / (left * lim.window / shares)) ** 2
+            assert exact == pytest.approx(part, rel=0.01)
+            part = exact
     assert lim.congestion(first) is True
     assert lim.shares() == (shares - 1, lim.cap)
     next_probe = lim._transact(lambda state: (state['next_probe'], state))
