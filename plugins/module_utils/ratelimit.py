@@ -85,10 +85,10 @@ ZEGO_WINDOW = 1.0
 #   still has to send (``expect``) and would need more than QUIET_WORK seconds for them at that share shortens the
 #   yield's quiet by the square of that ratio (to a quarter with twice that time left). Such a job takes a big
 #   part of the window and has much work left, and the job with the most work left decides when the fleet is
-#   done: a big job beside small ones is not left alone in a long quiet after they end. Four jobs with P6's work keep the
-#   quiet that evens them out (they share 10 shares as 3, 3, 2, 2, and 100 requests at 4 shares take 26 s);
-#   equal jobs with much more work at 4 shares or more yield a little more often (in the model three jobs of
-#   1000 requests: 1.106x the floor instead of 1.097x, 5.0 % rejected instead of 4.2 %).
+#   done: a big job beside small ones is not left alone in a long quiet after they end. Four jobs with P6's work
+#   keep the quiet that evens them out (they share 10 shares as 3, 3, 2, 2, and 100 requests at 4 shares take
+#   26 s); equal jobs with much more work at 4 shares or more yield a little more often (in the model three jobs
+#   of 1000 requests: 1.106x the floor instead of 1.097x, 5.0 % rejected instead of 4.2 %).
 ADAPT_START = 0.5
 ADAPT_DOUBLING = 0.6
 PROBE_EARLY = 0.03
@@ -357,7 +357,7 @@ class RateLimiter(object):
         that share."""
         if not self.left or k < QUIET_WORK_SHARE * self.cap:
             return 1.0
-        return min(1.0, (QUIET_WORK / (self.left * self.window / max(k, SHARE_MIN))) ** 2)
+        return min(1.0, (QUIET_WORK / (self.left * self.window / k)) ** 2)  # k: at least YIELD_MIN_SHARES here
 
     def _probe_wait(self, k):
         """The wait before the next edge probe of a job that holds ``k`` shares."""
@@ -817,8 +817,7 @@ class RedisLimiter(object):
         self._random = random.Random()
         self.granted = []  # server times of this limiter's sends (tests, diagnostics); bounded
         self._lock = threading.Lock()
-
-    left = None
+        self.left = None  # as RateLimiter.left, until the store is lost (then the local pacing counts)
 
     def _local(self):
         with self._lock:
