@@ -175,8 +175,10 @@ do_units_216() {
     units_in "$VENV_216" "$TREE_216"
 }
 
+# the simulator's own tests, and how make bench judges its results (the bench itself is not run)
 do_simulator_tests() {
-    (cd "$REPO" && python -m pytest -q -p no:cacheprovider tests/simulator --junit-xml="$STEP_JUNIT_DIR/simulator.xml")
+    (cd "$REPO" && python -m pytest -q -p no:cacheprovider tests/simulator tests/bench \
+        --junit-xml="$STEP_JUNIT_DIR/simulator.xml")
 }
 
 # integration targets that are not setup_* helpers and not disabled
