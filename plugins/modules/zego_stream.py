@@ -392,7 +392,6 @@ class ZegoStream(ZegoModule):
     def delete_all(self, items):
         abort = Abort()
         client = self.client  # built (and the shared store connected) before the first request
-        client.expect('DeleteStream', len(items))
         cap = min(self.max_in_flight(), max(len(items), 1))
         if cap <= 1:
             return [self.delete_one(item, abort) for item in items]
