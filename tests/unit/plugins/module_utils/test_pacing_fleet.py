@@ -131,7 +131,7 @@ def test_more_jobs_than_shares_go_below_one_share_and_all_finish():
     there too, so nothing would get through); jobs go below one share and all finish."""
     for run in _sweep([20] * 20, 2):
         assert run.unfinished == 0
-        assert min(k for when, shares in run.samples for k in shares if k is not None) < 1
+        assert min(k for dummy, shares in run.samples for k in shares if k is not None) < 1
 
 
 def test_a_job_left_alone_takes_the_whole_window_back():
