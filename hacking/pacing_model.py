@@ -16,7 +16,7 @@ is only its command line.
 
 Usage: python hacking/pacing_model.py [--jobs 4] [--items 100 | --items 300,30] [--latency 0.15] [--stagger 0.3]
            [--starts 0,20]                        (when each job starts, seconds: a short job beside a long batch)
-           [--runs 20] [--set NAME=VALUE ...]     (a ratelimit constant, e.g. --set PROBE_WAIT=1.0,2.0)
+           [--runs 20] [--set NAME=VALUE ...]     (a ratelimit constant, e.g. --set PROBE_WAIT=1.5)
            [--explain]                            (where the time goes: rejected requests by kind, unused shares)
 --items takes one count for every job, or one count per job (jobs with unequal work: a constant that helps equal
 jobs can leave a big job alone with a long wait after a small one finishes). --starts lets jobs start later than the
