@@ -14,14 +14,11 @@ import time
 
 import pytest
 
-from ansible_collections.zego.rtc.plugins.module_utils import api, ratelimit
-from ansible_collections.zego.rtc.plugins.module_utils.ratelimit import (
-    RATE_SAFETY,
-    PacingError,
-    RedisLimiter,
-    RedisStore,
-    parse_store_url,
-)
+from ansible_collections.zego.rtc.plugins.module_utils import store as store_module
+from ansible_collections.zego.rtc.plugins.module_utils.actions import DEFAULT_USER_ID, DELETE_STREAM
+from ansible_collections.zego.rtc.plugins.module_utils.client import Settings, ZegoClient
+from ansible_collections.zego.rtc.plugins.module_utils.ratelimit import RATE_SAFETY, PacingError, RedisLimiter, window_of
+from ansible_collections.zego.rtc.plugins.module_utils.store import RedisStore, parse_store_url
 from ansible_collections.zego.rtc.plugins.modules import zego_stream
 
 redis = pytest.importorskip('redis')  # listed in tests/unit/requirements.txt and requirements-dev.txt
@@ -129,7 +126,7 @@ def test_processes_hammering_one_key_never_exceed_the_rate_in_any_sliding_second
     gaps = [b - a for a, b in zip(sorted(granted), sorted(granted)[1:])]
     assert min(gaps) >= 1.0 / rate - 1e-6
     # the log in the server holds the latest sends with those same times
-    log = redis_server.admin.zrange(ratelimit.STORE_KEY_PREFIX + key, 0, -1, withscores=True)
+    log = redis_server.admin.zrange(store_module.STORE_KEY_PREFIX + key, 0, -1, withscores=True)
     assert log and set(round(score / 1e6, 6) for dummy, score in log) <= set(round(t, 6) for t in granted)
 
 
@@ -142,7 +139,7 @@ def test_the_window_is_kept_on_the_servers_clock_not_the_callers(redis_server, m
     server_now = redis_server.admin.time()
     server_now = server_now[0] + server_now[1] / 1e6
     assert abs(granted - server_now) < 60
-    score = redis_server.admin.zrange(ratelimit.STORE_KEY_PREFIX + 'test|clock', 0, -1, withscores=True)[0][1]
+    score = redis_server.admin.zrange(store_module.STORE_KEY_PREFIX + 'test|clock', 0, -1, withscores=True)[0][1]
     assert score / 1e6 == pytest.approx(granted, abs=1e-6)
 
 
@@ -150,8 +147,8 @@ def test_the_log_expires_when_idle(redis_server):
     store = _store(redis_server)
     lim = _limiter(store, 'test|expiry', 10.0)
     lim.acquire()
-    key = ratelimit.STORE_KEY_PREFIX + 'test|expiry'
-    cap, window = ratelimit.window_of(10.0)
+    key = store_module.STORE_KEY_PREFIX + 'test|expiry'
+    cap, window = window_of(10.0)
     ttl = redis_server.admin.pttl(key)
     assert 0 < ttl <= int(window * 1000) + 1001
     time.sleep(ttl / 1000.0 + 0.2)
@@ -175,7 +172,7 @@ def test_unix_socket_with_db_and_password(redis_server):
     assert store.try_acquire('test|unix', 5.0)[0]
     import redis as redis_py
     db3 = redis_py.Redis(unix_socket_path=redis_server.socket, password=redis_server.password, db=3)
-    assert db3.exists(ratelimit.STORE_KEY_PREFIX + 'test|unix') == 1
+    assert db3.exists(store_module.STORE_KEY_PREFIX + 'test|unix') == 1
 
 
 def test_bad_password_fails_naming_the_store_but_not_the_password(redis_server):
@@ -201,17 +198,20 @@ def test_store_lost_mid_batch_warns_once_and_paces_locally(own_redis_server, zeg
         zego_http.expect('DeleteStream', {'StreamId': 's%d' % n})
     warnings = []
     store = _store(own_redis_server)
-    client = api.ZegoClient(zego_http.app_id, zego_http.secret, zego_http.api_url, warn=warnings.append,
-                            store=store, rate_limit=1000)
-    client.expect('DeleteStream', 8)
+    settings = Settings(app_id=zego_http.app_id, secret=zego_http.secret, api_url=zego_http.api_url, rate_limit=1000)
+    client = ZegoClient(settings, warn=warnings.append, store=store)
+    client.expect(DELETE_STREAM, 8)
+
+    def delete(stream_id):
+        return DELETE_STREAM.send(client, {'room_id': 'r1', 'stream_id': stream_id, 'user_id': DEFAULT_USER_ID})
     for n in range(4):
-        assert client.delete_stream('r1', 's%d' % n).code == 0
+        assert delete('s%d' % n).code == 0
     assert isinstance(client.limiter('DeleteStream', 1000), RedisLimiter)
     assert len(client.limiter('DeleteStream', 1000).granted) == 4
     assert client.limiter('DeleteStream', 1000).left == 4
     own_redis_server.stop()
     for n in range(4, 8):
-        assert client.delete_stream('r1', 's%d' % n).code == 0
+        assert delete('s%d' % n).code == 0
     assert client.store_lost
     # the local pacing took over the work left (what a yield's quiet depends on) and counted it down
     assert client.limiter('DeleteStream', 1000)._local().left == 0
@@ -230,7 +230,7 @@ def test_module_with_store_never_shows_the_password(redis_server, zego_http, run
     assert not failed and result['summary']['deleted'] == 2
     assert redis_server.password not in json.dumps(result)
     # the budget was kept in the store
-    assert redis_server.admin.exists(ratelimit.STORE_KEY_PREFIX + '%s|%s|DeleteStream|' % (
+    assert redis_server.admin.exists(store_module.STORE_KEY_PREFIX + '%s|%s|DeleteStream|' % (
         'rtc-api.example.test', zego_http.app_id)) == 1
 
 
