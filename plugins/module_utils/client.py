@@ -92,6 +92,27 @@ class ZegoError(Exception):
         }
 
 
+def describe_exception(exc):
+    """An exception in words, its type first: ``OverflowError: (34, 'Numerical result out of range')``,
+    ``PermissionError: Permission denied: '/tmp/x'``."""
+    name = type(exc).__name__
+    if isinstance(exc, EnvironmentError) and getattr(exc, 'strerror', None):
+        where = getattr(exc, 'filename', None)
+        return '%s: %s%s' % (name, exc.strerror, ": '%s'" % where if where else '')
+    text = ('%s' % (exc,)).strip()
+    return '%s: %s' % (name, text) if text else name
+
+
+class InternalError(Exception):
+    """An unexpected exception inside the collection, with what it was doing (``doing``) and the traceback
+    of where it happened. Not a ZegoError: it fails the task, not one item."""
+
+    def __init__(self, doing, exc):
+        self.message = 'unexpected error %s: %s' % (doing, describe_exception(exc))
+        super(InternalError, self).__init__(self.message)
+        self.traceback = ''.join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+
+
 class Reply(object):
     """A ZEGO answer: ``code``, ``message``, ``request_id``, ``data``, ``attempts`` and whether an
     earlier attempt's answer was lost (the request may have been applied without us seeing it)."""
@@ -256,8 +277,9 @@ class ZegoClient(object):
         try:
             if self.settings.shared_limits:
                 return RateLimiter.for_key(rate * RATE_SAFETY, key, clock=self.clock, sleep=self.sleep,
-                                           adaptive=adaptive)
-            return RateLimiter(rate * RATE_SAFETY, clock=self.clock, sleep=self.sleep, adaptive=adaptive)
+                                           adaptive=adaptive, warn=self.warn)
+            return RateLimiter(rate * RATE_SAFETY, clock=self.clock, sleep=self.sleep, adaptive=adaptive,
+                               warn=self.warn)
         except (PacingError, StateError) as exc:
             raise ZegoError(exc.message)
 
@@ -335,6 +357,16 @@ class ZegoClient(object):
         return code, self.scrub(body.get('Message', '')), _text(body.get('RequestId')), body.get('Data')
 
     def call(self, action, params):
+        """``_call`` (below); an exception that is not a ZegoError (a bug, or something the collection did not
+        foresee) becomes an InternalError that names the action and the item it was for."""
+        try:
+            return self._call(action, params)
+        except ZegoError:
+            raise
+        except Exception as exc:  # pylint: disable=broad-except
+            raise InternalError('while calling %s for %s' % (action.name, _describe_params(params)), exc)
+
+    def _call(self, action, params):
         """Send ``action`` (an ``actions.Action``) with retries, each attempt paced by the action's pace; return a
         Reply for any code that is not retryable. ``params`` is a list of (name, value) pairs; a list value is sent as an
         array (ARRAY_PARAM), a None value is left out, and a callable is called for every attempt
@@ -417,7 +449,8 @@ class ZegoClient(object):
                 key = '%s|%s' % (self.host, self.app_id)
                 try:
                     shared = self.settings.shared_limits
-                    self._sequence = SequenceCounter.for_key(key, self.clock) if shared else SequenceCounter(clock=self.clock)
+                    self._sequence = (SequenceCounter.for_key(key, self.clock, warn=self.warn) if shared
+                                      else SequenceCounter(clock=self.clock, warn=self.warn))
                 except StateError as exc:
                     raise ZegoError(exc.message)
         return self._sequence.next()

@@ -96,32 +96,48 @@ class SequenceCounter(object):
     same stream ID within the same few milliseconds. Without ``fcntl`` (``path=None``) the numbers are
     shared by the threads of one process only."""
 
-    def __init__(self, path=None, clock=None):
+    # After the clock steps back the numbers stay above those handed out before; a number more than a day ahead
+    # of the clock is not one a clock step explains (the file was overwritten), so the counter starts again from
+    # the clock, with a warning.
+    AHEAD_LIMIT = 86400.0
+
+    def __init__(self, path=None, clock=None, warn=None):
         self.path = path
         self.clock = clock or time.time
+        self.warn = warn or (lambda msg: None)
         self._lock = threading.Lock()
         self._last = 0
 
     @classmethod
-    def for_key(cls, key, clock=None):
-        return cls(path=state_file('sequence', key), clock=clock)
+    def for_key(cls, key, clock=None, warn=None):
+        return cls(path=state_file('sequence', key), clock=clock, warn=warn)
 
-    def _step(self, last):
-        return max(int(self.clock() * 1000), last + 1)
+    def _step(self, last, problems):
+        now_ms = int(self.clock() * 1000)
+        if last > now_ms + self.AHEAD_LIMIT * 1000:
+            problems.append('it holds a number %.0f s ahead of the clock' % ((last - now_ms) / 1000.0))
+            last = 0
+        return max(now_ms, last + 1)
 
     def next(self):
         """The next number, as the decimal string ZEGO expects."""
+        problems = []
         with self._lock:
             if self.path is None:
-                self._last = self._step(self._last)
-                return str(self._last)
-
-            def step(content):
-                try:
-                    last = int(content.decode('ascii').strip() or 0)
-                except (UnicodeDecodeError, ValueError):
+                self._last = self._step(self._last, problems)
+            else:
+                def step(content):
+                    text = content.strip()
                     last = 0
-                value = self._step(max(last, self._last))
-                return value, str(value).encode('ascii')
-            self._last = update_locked_file(self.path, step)
-            return str(self._last)
+                    if text:
+                        if text.isdigit() and len(text) <= 19:
+                            last = int(text)
+                        else:
+                            problems.append('it does not hold a number')
+                    value = self._step(max(last, self._last), problems)
+                    return value, str(value).encode('ascii')
+                self._last = update_locked_file(self.path, step)
+        if problems:
+            self.warn('the Sequence state file %s could not be used as it was (%s): numbers start again from '
+                      'the clock' % (self.path or '(memory)', problems[0]))
+        return str(self._last)

@@ -110,6 +110,9 @@ def parse_store_url(url):
 # ARGV: cap, window (us), interval (us), expiry (ms), member. At most ``cap`` entries in any ``window``,
 # and none closer than ``interval`` to the previous one. Returns {1, 0, now} after inserting ``now``, or
 # {0, wait (us), now} when the caller must wait that long before asking again.
+# What the log may hold from before is bounded first: a key of another type (not written by this script) is
+# dropped, and so are entries later than ``now`` (the server's clock stepped back), so every wait is at most
+# one window, whatever the store held.
 # Numbers are formatted with %.0f: Lua's tostring keeps only 14 digits, server times in us have 16.
 LIMITER_LUA = """
 local t = redis.call('TIME')
@@ -117,7 +120,12 @@ local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local cap = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
 local interval = tonumber(ARGV[3])
+local kind = redis.call('TYPE', KEYS[1])['ok']
+if kind ~= 'zset' and kind ~= 'none' then
+  redis.call('DEL', KEYS[1])
+end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', string.format('%.0f', now - window))
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '(' .. string.format('%.0f', now), '+inf')
 local wait = 0
 local n = redis.call('ZCARD', KEYS[1])
 if n >= cap then

@@ -16,7 +16,7 @@ from ansible_collections.zego.rtc.plugins.module_utils.actions import (
     Pace,
 )
 from ansible_collections.zego.rtc.plugins.module_utils.base import check_api_url
-from ansible_collections.zego.rtc.plugins.module_utils.client import Settings, ZegoClient, ZegoError
+from ansible_collections.zego.rtc.plugins.module_utils.client import InternalError, Settings, ZegoClient, ZegoError
 from ansible_collections.zego.rtc.plugins.module_utils.signing import new_nonce, sign
 
 COLLABORATORS = ('warn', 'store', 'session', 'clock', 'sleep')
@@ -252,6 +252,16 @@ def test_every_action_is_paced_by_the_table(zego_http):
     assert app is client.limiter('DescribeSimpleStreamList', LIST_STREAMS.pace.rate)
     assert room is client.limiter('DescribeSimpleStreamList', 1.0 / LIST_STREAMS.pace.room_interval, room_id='r1')
     assert client.pacers(DELETE_STREAM, [('RoomId', 'r1')]) == [client.limiter('DeleteStream', 10.0)]
+    assert zego_http.seen == []
+
+
+def test_an_unexpected_exception_names_the_action_and_the_item(zego_http):
+    def broken():
+        raise ValueError('no value')
+    action = Action('Broken', Pace(100), [('RoomId', 'room_id', None), ('StreamId', 'stream_id', None)])
+    client, dummy = make_client(zego_http)
+    with pytest.raises(InternalError, match='Broken.*ValueError: no value'):
+        action.send(client, {'room_id': 'r1', 'stream_id': broken})
     assert zego_http.seen == []
 
 
