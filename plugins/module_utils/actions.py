@@ -13,13 +13,13 @@ data, and a unit test of its parameters on the wire."""
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
-from ansible_collections.zego.rtc.plugins.module_utils.client import ZegoError
 from ansible_collections.zego.rtc.plugins.module_utils.codes import (
     OK,
     ROOM_MISSING_CODES,
     STREAM_MISSING,
     describe_code,
 )
+from ansible_collections.zego.rtc.plugins.module_utils.errors import ZegoError
 
 DEFAULT_USER_ID = 'Server-Administrator'
 RULE_MAX_DURATION = 86400       # SetForbidStreamRule EffectiveTime: 1 s to 24 h

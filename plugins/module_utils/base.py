@@ -25,10 +25,8 @@ from ansible_collections.zego.rtc.plugins.module_utils.client import (
     REQUESTS_IMPORT_ERROR,
     Settings,
     ZegoClient,
-    InternalError,
-    ZegoError,
-    describe_exception,
 )
+from ansible_collections.zego.rtc.plugins.module_utils.errors import InternalError, ZegoError, describe_exception
 from ansible_collections.zego.rtc.plugins.module_utils.ratelimit import PacingError
 from ansible_collections.zego.rtc.plugins.module_utils.signing import mask
 from ansible_collections.zego.rtc.plugins.module_utils.store import RedisStore, parse_store_url

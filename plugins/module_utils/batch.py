@@ -18,8 +18,8 @@ import threading
 from collections import OrderedDict
 
 from ansible_collections.zego.rtc.plugins.module_utils.base import MAX_CONCURRENCY, ZegoModule
-from ansible_collections.zego.rtc.plugins.module_utils.client import ZegoError
-from ansible_collections.zego.rtc.plugins.module_utils.codes import FATAL_CODES
+from ansible_collections.zego.rtc.plugins.module_utils.codes import FATAL_CODES, OK
+from ansible_collections.zego.rtc.plugins.module_utils.errors import ZegoError
 
 NOT_ATTEMPTED = 'not attempted: an earlier request failed with an error that affects every request (%s)'
 # Requests in flight before ZEGO's answer time is known: what the rate needs if answers took this long
@@ -150,8 +150,8 @@ def run_in_flight(items, work, in_flight):
 
 class Request(object):
     """One request of a batch: an action, the values it is sent with, and the records it is for. ``sent``: it
-    went out (in check mode: it would); ``code``: ZEGO's answer, if any; ``parts`` the requests sent instead, one per ID, when ZEGO
-    refused it as a whole."""
+    went out (in check mode: it would); ``code``: ZEGO's answer, if any; ``parts``: the requests sent instead, one
+    per ID, when ZEGO refused it as a whole."""
 
     def __init__(self, action, fields, records):
         self.action = action
@@ -163,7 +163,7 @@ class Request(object):
 
     def log(self):
         """This request, if it was sent, and the ones sent in its place, in the order they went out."""
-        return [self] * self.sent + [r for part in self.parts for r in part.log()]
+        return ([self] if self.sent else []) + [r for part in self.parts for r in part.log()]
 
 
 class BatchModule(ZegoModule):
@@ -210,9 +210,10 @@ class BatchModule(ZegoModule):
         self.validate(errors)
         self.abort = Abort()
         self.sent = []
-        for item in items:
-            for name, value in dict(dict(outcome=self.OUTCOMES[0], code=None, message=None, request_id=None,
-                                         stopped_batch=False), **self.FIELDS).items():
+        common = dict(outcome=self.OUTCOMES[0], code=None, message=None, request_id=None, stopped_batch=False)
+        common.update(self.FIELDS)
+        for item in items:  # an item's outcome is the change until something says otherwise
+            for name, value in common.items():
                 item.setdefault(name, value)
         todo = self.plan(items) if items else []
         if self.module.check_mode:
@@ -313,7 +314,7 @@ class BatchModule(ZegoModule):
         for item in items:
             # an earlier lost answer only matters when this answer does not prove who applied the change: after
             # 0 this request did; after an "already so" code the lost attempt probably did
-            lost = reply.response_lost and (reply.code != 0 or action.sequence)
+            lost = reply.response_lost and (reply.code != OK or action.sequence)
             item.update(code=reply.code, message=reply.message, request_id=reply.request_id)
             self._set(item, attempts=reply.attempts, response_lost=lost)
             if outcome == 'absent' and not reply.response_lost:

@@ -45,6 +45,7 @@ from ansible_collections.zego.rtc.plugins.module_utils.codes import (
     TRANSPORT_ERROR,
     describe_code,
 )
+from ansible_collections.zego.rtc.plugins.module_utils.errors import InternalError, ZegoError
 from ansible_collections.zego.rtc.plugins.module_utils.ratelimit import (
     RATE_SAFETY,
     PacingError,
@@ -62,55 +63,6 @@ ARRAY_PARAM = '%s[]'
 
 # Weight of the newest answer time in the moving average ZegoClient.latency.
 LATENCY_EWMA = 0.2
-
-
-class ZegoError(Exception):
-    """A call that did not succeed. ``code`` is ZEGO's Code, or one of this module's negative codes."""
-
-    def __init__(self, message, code=None, zego_message=None, request_id=None, action=None, http_status=None,
-                 attempts=0, response_lost=False, retryable=True, unreachable=False):
-        super(ZegoError, self).__init__(message)
-        self.retryable = retryable
-        # the last attempt never reached the API (connection refused, host not found, connect time-out,
-        # TLS failure): every other request would fail the same way
-        self.unreachable = unreachable
-        self.attempts = attempts
-        self.response_lost = response_lost
-        self.message = message
-        self.code = code
-        self.zego_message = zego_message
-        self.request_id = request_id
-        self.action = action
-        self.http_status = http_status
-
-    def to_dict(self):
-        return {
-            'code': self.code,
-            'message': self.message,
-            'request_id': self.request_id,
-            'action': self.action,
-        }
-
-
-def describe_exception(exc):
-    """An exception in words, its type first: ``OverflowError: (34, 'Numerical result out of range')``,
-    ``PermissionError: Permission denied: '/tmp/x'``."""
-    name = type(exc).__name__
-    if isinstance(exc, EnvironmentError) and getattr(exc, 'strerror', None):
-        where = getattr(exc, 'filename', None)
-        return '%s: %s%s' % (name, exc.strerror, ": '%s'" % where if where else '')
-    text = ('%s' % (exc,)).strip()
-    return '%s: %s' % (name, text) if text else name
-
-
-class InternalError(Exception):
-    """An unexpected exception inside the collection, with what it was doing (``doing``) and the traceback
-    of where it happened. Not a ZegoError: it fails the task, not one item."""
-
-    def __init__(self, doing, exc):
-        self.message = 'unexpected error %s: %s' % (doing, describe_exception(exc))
-        super(InternalError, self).__init__(self.message)
-        self.traceback = ''.join(traceback.format_exception(type(exc), exc, exc.__traceback__))
 
 
 class Reply(object):

@@ -155,7 +155,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.zego.rtc.plugins.module_utils.actions import COUNT_USERS, LIST_USERS, USER_LIST_MAX_LIMIT
 from ansible_collections.zego.rtc.plugins.module_utils.base import ZegoModule, collect_ids, zego_argument_spec
 from ansible_collections.zego.rtc.plugins.module_utils.batch import chunks
-from ansible_collections.zego.rtc.plugins.module_utils.client import ZegoError
+from ansible_collections.zego.rtc.plugins.module_utils.errors import ZegoError
 
 # a room's listing stops after this many pages whatever the markers say (200 users a page)
 MAX_PAGES = 10000

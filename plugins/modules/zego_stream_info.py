@@ -143,7 +143,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.zego.rtc.plugins.module_utils.actions import LIST_STREAMS
 from ansible_collections.zego.rtc.plugins.module_utils.base import ZegoModule, check_id, zego_argument_spec
-from ansible_collections.zego.rtc.plugins.module_utils.client import ZegoError
+from ansible_collections.zego.rtc.plugins.module_utils.errors import ZegoError
 
 
 class ZegoStreamInfo(ZegoModule):

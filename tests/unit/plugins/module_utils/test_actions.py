@@ -9,7 +9,8 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.zego.rtc.plugins.module_utils import actions
-from ansible_collections.zego.rtc.plugins.module_utils.client import Settings, ZegoClient, ZegoError
+from ansible_collections.zego.rtc.plugins.module_utils.client import Settings, ZegoClient
+from ansible_collections.zego.rtc.plugins.module_utils.errors import ZegoError
 from ansible_collections.zego.rtc.plugins.module_utils.codes import describe_code
 
 

@@ -16,7 +16,8 @@ from ansible_collections.zego.rtc.plugins.module_utils.actions import (
     Pace,
 )
 from ansible_collections.zego.rtc.plugins.module_utils.base import check_api_url
-from ansible_collections.zego.rtc.plugins.module_utils.client import InternalError, Settings, ZegoClient, ZegoError
+from ansible_collections.zego.rtc.plugins.module_utils.client import Settings, ZegoClient
+from ansible_collections.zego.rtc.plugins.module_utils.errors import InternalError, ZegoError
 from ansible_collections.zego.rtc.plugins.module_utils.signing import new_nonce, sign
 
 COLLABORATORS = ('warn', 'store', 'session', 'clock', 'sleep')
