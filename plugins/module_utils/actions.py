@@ -102,9 +102,10 @@ class Action(object):
             pairs.append(('Sequence', sequence))
         return pairs
 
-    def send(self, client, fields):
-        """Send this action for ``fields``; the client's Reply (any code that is not retried)."""
-        return client.call(self, self.query(fields, client.next_sequence if self.sequence else None))
+    def send(self, client, fields, proceed=None):
+        """Send this action for ``fields``; the client's Reply (any code that is not retried). ``proceed``: see
+        ZegoClient.call."""
+        return client.call(self, self.query(fields, client.next_sequence if self.sequence else None), proceed)
 
     def outcome(self, code, count=1):
         """What ZEGO's answer ``code`` to a request for ``count`` IDs means: 'applied', 'absent', 'split' or
@@ -124,9 +125,9 @@ class Action(object):
         return ZegoError(self.describe(reply.code, reply.message), code=reply.code, zego_message=reply.message,
                          request_id=reply.request_id, action=self.name, attempts=reply.attempts, retryable=False)
 
-    def read(self, client, fields):
+    def read(self, client, fields, proceed=None):
         """(value, reply) of a read action; raises ZegoError for any code but OK and ``empty``."""
-        reply = self.send(client, fields)
+        reply = self.send(client, fields, proceed)
         if reply.code in self.empty:
             return self.reader({}, fields), reply
         if reply.code != OK:

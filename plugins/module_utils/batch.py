@@ -5,10 +5,9 @@
 is there, if the module needs to) → predict (check mode) or apply → one outcome per item → summary, diff, result
 and failure. A module declares its items, its actions and its words; this file does the rest, once.
 
-Requests go out on one worker pool whose size follows the rate and ZEGO's answer time (``InFlight``); the
-first request of a phase goes alone, so an error that every request would get (``codes.FATAL_CODES``, an API
-that cannot be reached) costs one request, and ``Abort`` stops the batch: the items after it are reported as not
-attempted."""
+Requests go out on one worker pool whose size follows the rate and ZEGO's answer time (``InFlight``). An error
+that every request would get (``codes.FATAL_CODES``, an API that cannot be reached) stops the batch (``Abort``):
+a request still waiting for its slot is not sent, and the items after it are reported as not attempted."""
 
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
@@ -19,7 +18,7 @@ from collections import OrderedDict
 
 from ansible_collections.zego.rtc.plugins.module_utils.base import MAX_CONCURRENCY, ZegoModule
 from ansible_collections.zego.rtc.plugins.module_utils.codes import FATAL_CODES, OK
-from ansible_collections.zego.rtc.plugins.module_utils.errors import ZegoError
+from ansible_collections.zego.rtc.plugins.module_utils.errors import NotSent, ZegoError
 
 NOT_ATTEMPTED = 'not attempted: an earlier request failed with an error that affects every request (%s)'
 # Requests in flight before ZEGO's answer time is known: what the rate needs if answers took this long
@@ -91,8 +90,8 @@ class InFlight(object):
 
 def run_in_flight(items, work, in_flight):
     """``work(item)`` for every item, on worker threads whose number follows ``in_flight.target()``; return
-    the results in the order of ``items``. The first item goes alone; then a worker that finds more workers
-    than the target retires after its item, one that finds fewer starts another."""
+    the results in the order of ``items``. A worker that finds more workers than the target retires after
+    its item; one that finds fewer starts another."""
     items = list(items)
     results = [None] * len(items)
     state = {'next': 0, 'workers': 0}
@@ -133,8 +132,8 @@ def run_in_flight(items, work, in_flight):
                 while state['workers'] < min(target, state['workers'] + len(items) - state['next']):
                     spawn()
 
-    if items:
-        with lock:
+    with lock:
+        for dummy in range(min(in_flight.target(), len(items))):
             spawn()
     while True:
         with lock:
@@ -262,7 +261,9 @@ class BatchModule(ZegoModule):
             if self.abort.error is not None:
                 return self.fail_items(request.records, self.abort.not_attempted())
             try:
-                return [request] + list(request.action.read(self.client, request.fields))
+                return [request] + list(request.action.read(self.client, request.fields, self.proceed))
+            except NotSent:
+                return self.fail_items(request.records, self.abort.not_attempted())
             except ZegoError as exc:
                 err = exc.to_dict()
                 msg = 'could not %s: %s' % (what, err['message']) if what else err['message']
@@ -288,15 +289,16 @@ class BatchModule(ZegoModule):
                 item['action'] = action.name
         if self.abort.error is not None:
             return self.fail_items(items, self.abort.not_attempted())
-        request.sent = True
         try:
-            reply = action.send(self.client, request.fields)
+            reply = action.send(self.client, request.fields, self.proceed)
+        except NotSent:
+            return self.fail_items(items, self.abort.not_attempted())
         except ZegoError as exc:
-            request.code = exc.code
+            request.sent, request.code = True, exc.code
             stopped = self.abort.note(exc.to_dict(), exc)
             return self.fail_items(items, exc.to_dict(), stopped=stopped, attempts=exc.attempts,
                                    response_lost=exc.response_lost)
-        request.code = reply.code
+        request.sent, request.code = True, reply.code
         outcome = action.outcome(reply.code, len(items))
         if outcome is None or (outcome == 'split' and self.abort.error is not None):
             err = action.error(reply).to_dict()
@@ -320,6 +322,11 @@ class BatchModule(ZegoModule):
             if outcome == 'absent' and not reply.response_lost:
                 item['outcome'] = 'already_absent'
         return None
+
+    def proceed(self):
+        """Called when a request's slot has come: it is not sent if the batch stopped while it waited."""
+        if self.abort.error is not None:
+            raise NotSent()
 
     def _set(self, item, **fields):
         item.update((k, v) for k, v in fields.items() if k in item)

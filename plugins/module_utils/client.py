@@ -308,21 +308,24 @@ class ZegoClient(object):
                             % (self.host, status, len(resp.content)), lost=True, retry=True, http_status=status)
         return code, self.scrub(body.get('Message', '')), _text(body.get('RequestId')), body.get('Data')
 
-    def call(self, action, params):
+    def call(self, action, params, proceed=None):
         """``_call`` (below); an exception that is not a ZegoError (a bug, or something the collection did not
         foresee) becomes an InternalError that names the action and the item it was for."""
         try:
-            return self._call(action, params)
+            return self._call(action, params, proceed)
         except ZegoError:
             raise
         except Exception as exc:  # pylint: disable=broad-except
             raise InternalError('while calling %s for %s' % (action.name, _describe_params(params)), exc)
 
-    def _call(self, action, params):
+    def _call(self, action, params, proceed=None):
         """Send ``action`` (an ``actions.Action``) with retries, each attempt paced by the action's pace; return a
-        Reply for any code that is not retryable. ``params`` is a list of (name, value) pairs; a list value is sent as an
-        array (ARRAY_PARAM), a None value is left out, and a callable is called for every attempt
-        (a value that must change between attempts, such as Sequence).
+        Reply for any code that is not retryable. ``proceed()``, if given, is called when the first attempt's slot
+        has come, just before it goes out: it may raise errors.NotSent (its batch stopped meanwhile).
+
+        ``params`` is a list of (name, value) pairs; a list value is sent as an array (ARRAY_PARAM), a None value
+        is left out, and a callable is called for every attempt (a value that must change between attempts, such
+        as Sequence).
 
         ZEGO business codes come back in the Reply (the caller decides what 138 means). A failure
         that remains after the retry budget, or one that is not worth retrying, raises ZegoError.
@@ -341,6 +344,8 @@ class ZegoClient(object):
         while True:
             attempts += 1
             tickets = [pacer.acquire() for pacer in pacers]
+            if proceed is not None and attempts == 1:
+                proceed()
             result = self._attempt(name, params)
             if isinstance(result, _Failure):
                 lost = lost or result.lost

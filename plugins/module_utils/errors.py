@@ -49,6 +49,13 @@ def describe_exception(exc):
     return '%s: %s' % (name, text) if text else name
 
 
+class NotSent(ZegoError):
+    """A request its caller withdrew when its slot came: the batch it belongs to stopped while it waited."""
+
+    def __init__(self):
+        super(NotSent, self).__init__('not sent: the batch stopped')
+
+
 class InternalError(Exception):
     """An unexpected exception inside the collection, with what it was doing (``doing``) and the traceback
     of where it happened. Not a ZegoError: it fails the task, not one item."""

@@ -64,20 +64,3 @@ def test_run_in_flight_raises_a_workers_exception():
         return n
     with pytest.raises(RuntimeError):
         run_in_flight(range(20), work, flight)
-
-
-def test_the_first_request_goes_alone():
-    """An error every request would get (credentials, an API that cannot be reached) costs one request."""
-    flight = InFlight(8, rate=lambda: 10.0, latency=lambda: None, initial=8)
-    active, peak, lock = [0], {}, threading.Lock()
-
-    def work(n):
-        with lock:
-            active[0] += 1
-            peak[n] = active[0]
-        threading.Event().wait(0.01)
-        with lock:
-            active[0] -= 1
-        return n
-    assert run_in_flight(range(20), work, flight) == list(range(20))
-    assert peak[0] == 1 and max(peak.values()) > 1

@@ -17,7 +17,7 @@ from ansible_collections.zego.rtc.plugins.module_utils.actions import (
 )
 from ansible_collections.zego.rtc.plugins.module_utils.base import check_api_url
 from ansible_collections.zego.rtc.plugins.module_utils.client import Settings, ZegoClient
-from ansible_collections.zego.rtc.plugins.module_utils.errors import InternalError, ZegoError
+from ansible_collections.zego.rtc.plugins.module_utils.errors import InternalError, NotSent, ZegoError
 from ansible_collections.zego.rtc.plugins.module_utils.signing import new_nonce, sign
 
 COLLABORATORS = ('warn', 'store', 'session', 'clock', 'sleep')
@@ -263,6 +263,16 @@ def test_an_unexpected_exception_names_the_action_and_the_item(zego_http):
     client, dummy = make_client(zego_http)
     with pytest.raises(InternalError, match='Broken.*ValueError: no value'):
         action.send(client, {'room_id': 'r1', 'stream_id': broken})
+    assert zego_http.seen == []
+
+
+def test_a_request_its_caller_withdraws_when_its_slot_comes_is_not_sent(zego_http):
+    client, dummy = make_client(zego_http)
+
+    def stopped():
+        raise NotSent()
+    with pytest.raises(NotSent):
+        DELETE_STREAM.send(client, {'room_id': 'r1', 'stream_id': 's1'}, proceed=stopped)
     assert zego_http.seen == []
 
 

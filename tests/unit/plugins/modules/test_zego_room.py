@@ -63,13 +63,13 @@ def test_check_mode_counts_ten_rooms_per_request(zego_http, run_module):
     rooms = ['r%02d' % i for i in range(13)]
     zego_http.expect('DescribeUserNum', {'RoomId[]': rooms[:10]}, data=counts())
     zego_http.expect('DescribeUserNum', {'RoomId[]': rooms[10:]}, data=counts(r12=1))
-    result, failed = run_module(zego_room, {'room_ids': rooms}, check_mode=True)
+    result, failed = run_module(zego_room, {'room_ids': rooms, 'concurrency': 1}, check_mode=True)
     assert not failed and result['summary']['closed'] == 1 and result['summary']['already_absent'] == 12
 
 
 def test_fatal_error_stops_the_batch(zego_http, run_module):
     zego_http.expect('CloseRoom', code=100000010)
-    result, failed = run_module(zego_room, {'room_ids': ['a', 'b', 'c']})
+    result, failed = run_module(zego_room, {'room_ids': ['a', 'b', 'c'], 'concurrency': 1})
     assert failed and len(zego_http.seen) == 1
     assert result['rooms'][0]['stopped_batch'] is True
     assert all(r['message'].startswith('not attempted') for r in result['rooms'][1:])
@@ -91,7 +91,7 @@ def test_bad_input_sends_nothing(zego_http, run_module):
 
 def test_check_mode_stops_counting_after_an_error_every_request_would_get(zego_http, run_module):
     zego_http.expect('DescribeUserNum', code=100000005)
-    result, failed = run_module(zego_room, {'room_ids': ['r%02d' % i for i in range(12)]}, check_mode=True)
+    result, failed = run_module(zego_room, {'room_ids': ['r%02d' % i for i in range(12)], 'concurrency': 1}, check_mode=True)
     assert failed and len(zego_http.seen) == 1
     assert result['rooms'][0]['stopped_batch'] and 'server_secret' in result['rooms'][0]['message']
     assert result['rooms'][10]['message'].startswith('not attempted') and result['summary']['failed'] == 12

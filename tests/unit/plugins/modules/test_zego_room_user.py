@@ -114,7 +114,8 @@ def test_kick_failure_is_reported_and_fails_the_task(zego_http, run_module):
 
 def test_bad_secret_stops_the_batch(zego_http, run_module):
     zego_http.expect('DescribeUsers', code=100000005)
-    result, failed = run_module(zego_room_user, {'users': [{'room_id': 'r1', 'user_id': 'a'}, {'room_id': 'r2', 'user_id': 'b'}]})
+    result, failed = run_module(zego_room_user, {'concurrency': 1, 'users': [{'room_id': 'r1', 'user_id': 'a'},
+                                                                             {'room_id': 'r2', 'user_id': 'b'}]})
     assert failed and len(zego_http.seen) == 1
     assert result['users'][0]['stopped_batch'] is True and 'server_secret' in result['users'][0]['message']
     assert result['users'][1]['message'].startswith('not attempted') and result['users'][1]['code'] == 100000005

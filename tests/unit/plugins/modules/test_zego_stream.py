@@ -125,7 +125,7 @@ def test_bulk_in_parallel_handles_every_stream_once(zego_http, run_module):
 def test_check_mode_lists_each_room_once_and_never_deletes(zego_http, run_module):
     zego_http.expect('DescribeSimpleStreamList', {'RoomId': 'r1'}, data=listing('a', 'x'))
     zego_http.expect('DescribeSimpleStreamList', {'RoomId': 'r2'}, code=0, data={'StreamList': []})
-    result, failed = run_module(zego_stream, {'streams': [
+    result, failed = run_module(zego_stream, {'concurrency': 1, 'streams': [
         {'room_id': 'r1', 'stream_id': 'a'}, {'room_id': 'r1', 'stream_id': 'b'}, {'room_id': 'r2', 'stream_id': 'c'},
     ]}, check_mode=True, diff=True)
     assert not failed and result['changed']
