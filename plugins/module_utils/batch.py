@@ -315,7 +315,8 @@ class BatchModule(ZegoModule):
             return None
         for item in items:
             # an earlier lost answer only matters when this answer does not prove who applied the change: after
-            # 0 this request did; after an "already so" code the lost attempt probably did
+            # 0 this request did; after an "already so" code the lost attempt probably did. An action with a
+            # Sequence reports every lost answer (repeating it is harmless; the answer does not say which applied)
             lost = reply.response_lost and (reply.code != OK or action.sequence)
             item.update(code=reply.code, message=reply.message, request_id=reply.request_id)
             self._set(item, attempts=reply.attempts, response_lost=lost)
