@@ -30,12 +30,25 @@ import collections
 import os
 import statistics
 import sys
+import tempfile
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, '..', 'plugins', 'module_utils'))
-sys.path.insert(0, os.path.join(HERE, '..', 'tests', 'unit', 'plugins', 'module_utils'))
-import fleet  # noqa: E402  pylint: disable=wrong-import-position
-import ratelimit  # noqa: E402  pylint: disable=wrong-import-position
+
+def _collection_root():
+    """A directory holding ansible_collections/zego/rtc for this checkout (the checkout's own, or a link in a
+    temporary directory), so that the limiter is imported as the modules import it."""
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    parts = repo.split(os.sep)
+    if parts[-3:-2] == ['ansible_collections'] and parts[-2:] == ['zego', 'rtc']:
+        return os.sep.join(parts[:-3])
+    root = tempfile.mkdtemp(prefix='zego-pacing-model-')
+    os.makedirs(os.path.join(root, 'ansible_collections', 'zego'))
+    os.symlink(repo, os.path.join(root, 'ansible_collections', 'zego', 'rtc'))
+    return root
+
+
+sys.path.insert(0, _collection_root())
+from ansible_collections.zego.rtc.plugins.module_utils import ratelimit  # noqa: E402  pylint: disable=wrong-import-position
+from ansible_collections.zego.rtc.tests.unit.plugins.module_utils import fleet  # noqa: E402  pylint: disable=wrong-import-position
 
 # P6's goal without a store (span at most 1.25x the floor, at most 10 % of requests rejected)
 GOAL_SPAN = 1.25

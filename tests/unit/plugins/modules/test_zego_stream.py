@@ -9,6 +9,7 @@ __metaclass__ = type
 import pytest
 import requests
 
+from ansible_collections.zego.rtc.plugins.module_utils.actions import DELETE_STREAM
 from ansible_collections.zego.rtc.plugins.modules import zego_stream
 
 
@@ -124,7 +125,7 @@ def test_bulk_in_parallel_handles_every_stream_once(zego_http, run_module):
 def test_check_mode_lists_each_room_once_and_never_deletes(zego_http, run_module):
     zego_http.expect('DescribeSimpleStreamList', {'RoomId': 'r1'}, data=listing('a', 'x'))
     zego_http.expect('DescribeSimpleStreamList', {'RoomId': 'r2'}, code=0, data={'StreamList': []})
-    result, failed = run_module(zego_stream, {'streams': [
+    result, failed = run_module(zego_stream, {'concurrency': 1, 'streams': [
         {'room_id': 'r1', 'stream_id': 'a'}, {'room_id': 'r1', 'stream_id': 'b'}, {'room_id': 'r2', 'stream_id': 'c'},
     ]}, check_mode=True, diff=True)
     assert not failed and result['changed']
@@ -231,3 +232,30 @@ def test_a_failure_that_concerns_one_stream_does_not_stop_the_batch(zego_http, r
         {'room_id': 'r1', 'stream_id': 'a'}, {'room_id': 'r1', 'stream_id': 'b'}]})
     assert failed and [s['stopped_batch'] for s in result['streams']] == [False, False]
     assert result['streams'][1]['outcome'] == 'deleted'
+
+
+def test_an_unexpected_exception_names_the_action_the_item_and_the_error(zego_http, run_module, monkeypatch):
+    """A bug inside the collection (here: the pacing failing as slow start's overflow once did) fails the task with
+    what it was doing and what went wrong in words, the traceback for -vvv, and no secret anywhere."""
+    from ansible_collections.zego.rtc.plugins.module_utils import ratelimit
+
+    def broken(self):
+        raise OverflowError(34, 'Numerical result out of range')
+    monkeypatch.setattr(ratelimit.RateLimiter, 'acquire', broken)
+    result, failed = run_module(zego_stream, {'room_id': 'room1', 'stream_id': 's1'})
+    assert failed
+    msg = result['msg']
+    assert 'while calling DeleteStream for room1/s1' in msg
+    assert 'OverflowError: Numerical result out of range (errno 34)' in msg
+    assert msg != "(34, 'Numerical result out of range')"
+    assert 'Traceback' in result['exception'] and 'OverflowError' in result['exception']
+    assert zego_http.secret not in msg + result['exception']
+    assert zego_http.seen == []
+
+
+def test_an_unexpected_exception_outside_a_request_is_named_too(zego_http, run_module, monkeypatch):
+    monkeypatch.setattr(zego_stream.ZegoStream, 'run', lambda self: {}['no such key'])
+    result, failed = run_module(zego_stream, {'room_id': 'room1', 'stream_id': 's1'})
+    assert failed
+    assert result['msg'].startswith("unexpected error: KeyError: 'no such key'")
+    assert 'Traceback' in result['exception']
