@@ -9,7 +9,6 @@ __metaclass__ = type
 import pytest
 import requests
 
-from ansible_collections.zego.rtc.plugins.module_utils.actions import DELETE_STREAM
 from ansible_collections.zego.rtc.plugins.modules import zego_stream
 
 
