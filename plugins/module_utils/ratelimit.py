@@ -49,8 +49,8 @@ ZEGO_WINDOW = 1.0
 #    waits a random time proportional to the shares held, PROBE_WAIT to twice that per share: jobs with few
 #    shares probe more often;
 # 4. any other rate-limit answer gives one share back, at most once per give-back (answers to requests sent
-#    before the last one are the same congestion); at one share, only if ZEGO accepted none of the job's
-#    requests in the window before (one share is what a job needs to be paced at all).
+#    before the last one are the same congestion); at one share or less, only if ZEGO accepted none of the
+#    job's requests in its last span (one share is what a job needs to be paced at all).
 # A probe costs one rejected request: if the window is full it alone is rejected, and the oldest send leaves
 # right after it. Rule 4 evens shares out: another job's probe or a new job overlaps the sends of every job in
 # proportion to its rate, so big jobs give back more often than small ones.
