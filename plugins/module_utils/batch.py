@@ -279,11 +279,6 @@ class BatchModule(ZegoModule):
         return [r for r in self.pool(self.group(action, items, **fields), one) if r]
 
     def apply(self, requests):
-        counts = OrderedDict()
-        for request in requests:
-            counts[request.action] = counts.get(request.action, 0) + 1
-        for action, count in counts.items():
-            self.client.expect(action, count)
         self.sent = requests
         self.pool(requests, self.send)
 
