@@ -310,6 +310,7 @@ def test_a_key_of_another_type_is_replaced_by_the_log(redis_server, garbage):
         getattr(redis_server.admin, command)(full_key, value)
     lim = _limiter(store, key, 10 * RATE_SAFETY)
     lim.acquire()
-    assert redis_server.admin.type(full_key) == b'zset'
+    kind = redis_server.admin.type(full_key)
+    assert kind == b'zset'
     assert redis_server.admin.zcard(full_key) == 1
     assert 0 < redis_server.admin.pttl(full_key) <= 3000
