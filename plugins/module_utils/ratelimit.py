@@ -239,13 +239,12 @@ class RateLimiter(object):
         change the state in place."""
         if self.path is None:
             with self._lock:
-                # the same checks as a file's content: an idle state, or a clock that stepped back, start afresh
+                # the state of one process lives as long as the process and no one else writes it: nothing to check
+                # but the times an answer from before a clock step may carry
                 now = self.clock()
-                state, problem = self._parse(self._format(self._state), now)
-                result, state = change(state)
+                result, state = change(self._state)
                 state['t'] = now
                 self._state = self._bounded(state, now)
-            self._problem(problem)
             return result
 
         problems = []
@@ -407,8 +406,9 @@ class RateLimiter(object):
         """Block until this caller may send; return its ticket, which ``congestion``/``accepted`` take back:
         its slot (the send itself may be later, if the caller woke up late or the send log made it wait), or
         for an edge probe the send time recorded."""
-        now = self.clock()
-        slot, probe = self._transact(lambda state: self._reserve(state, now))
+        # the clock is read under the state's lock: a caller that waited for the lock reserves from the time it got
+        # it, as the state it reads (perhaps just started afresh) is of that time
+        slot, probe = self._transact(lambda state: self._reserve(state, self.clock()))
         wait = slot - self.clock()
         if wait > 0:
             self.sleep(wait)
