@@ -83,6 +83,9 @@ def test_add_stream_limits(sim, client):
     # bytes, not characters
     assert client.code("AddStream", RoomId="live", UserId="u", StreamId="c", StreamTitle="\u00e9" * 64) == 3
     assert client.code("AddStream", RoomId="nowhere", UserId="u", StreamId="d") == 104
+    # a room with streams but no users has been destroyed for ZEGO: AddStream cannot create it again
+    assert client.code("AddStream", RoomId="streams-only", UserId="u", StreamId="d") == 104
+    assert [s["stream_id"] for s in sim.state()["rooms"]["streams-only"]] == ["x"]
     assert [s["stream_id"] for s in sim.state()["rooms"]["live"]] == ["s1", "a"]
 
 

@@ -1130,7 +1130,9 @@ class Simulator:
             if self.callbacks is not None:
                 self.callbacks.stream_close(room_id, gone, 100)
             return 0, None
-        if room is None:
+        # the room must exist, i.e. have users (ZEGO destroys a room when its last user leaves);
+        # AddStream cannot create one
+        if self._open_room(room_id) is None:
             return 104, None
         if stream_id in self._banned:
             return BANNED_CODE, None
