@@ -93,6 +93,11 @@ ACTION_PACE = {
     'DescribeUserNum': Pace(10, 1),
     'DescribeUsers': Pace(10),
     'DescribeUserList': Pace(200, room_interval=1.0),
+    # room lifecycle (sections 3.3 and 10): AddStream 10/s (1/s test); each message action 100/s (10/s test)
+    'AddStream': Pace(10, 1, write=True),
+    'SendBroadcastMessage': Pace(100, 10, write=True),
+    'SendBarrageMessage': Pace(100, 10, write=True),
+    'SendCustomCommand': Pace(100, 10, write=True),
 }
 
 # ZEGO's documented batch limits: IDs per request
@@ -104,6 +109,10 @@ BAN_BATCH_MAX = 20              # ForbidRTCStreams / ResumeRTCStreams: StreamId[
 RULE_DESCRIBE_MAX = 10          # DescribeForbidStreamRules: StreamId[]
 RULE_MAX_DURATION = 86400       # SetForbidStreamRule EffectiveTime: 1 s to 24 h
 RULE_DEFAULT_DURATION = 21600
+COMMAND_MAX_USERS = 10          # SendCustomCommand: ToUserId[]
+# The action of each kind of room message, and ZEGO's MessageCategory of each category
+MESSAGE_ACTIONS = {'broadcast': 'SendBroadcastMessage', 'barrage': 'SendBarrageMessage', 'command': 'SendCustomCommand'}
+MESSAGE_CATEGORIES = {'system': '1', 'chat': '2'}
 
 # How a list-valued parameter goes on the wire: ZEGO's documented form is ``UserId[]=a&UserId[]=b``
 # (zego-api.md section 7 lists the spelling as an open question; it lives here only).
@@ -654,6 +663,32 @@ class ZegoClient(object):
         """DeleteStream. Returns a Reply (code 0, 138 or a room-missing code); raises ZegoError."""
         params = [('RoomId', room_id), ('UserId', user_id), ('UserName', user_name), ('StreamId', stream_id)]
         return self.call('DeleteStream', params)
+
+    def add_stream(self, room_id, stream_id, user_id=DEFAULT_USER_ID, user_name=None, title=None, extra_info=None,
+                   moderation_opt_out=None):
+        """AddStream. Returns a Reply (0, 104 and the other room-missing codes, 1012, ...); raises ZegoError.
+        ``moderation_opt_out`` is ZEGO's CensorFlag (1: keep the stream out of ZEGO's content moderation)."""
+        censor = None if moderation_opt_out is None else ('1' if moderation_opt_out else '0')
+        params = [('RoomId', room_id), ('UserId', user_id), ('UserName', user_name), ('StreamId', stream_id),
+                  ('StreamTitle', title), ('ExtraInfo', extra_info), ('CensorFlag', censor)]
+        return self.call('AddStream', params)
+
+    def send_message(self, kind, room_id, content, user_id=DEFAULT_USER_ID, user_name=None, category='system',
+                     to_user_ids=None):
+        """SendBroadcastMessage / SendBarrageMessage (``category`` system or chat) or, for kind ``command``,
+        SendCustomCommand to at most COMMAND_MAX_USERS ``to_user_ids`` (none: everyone in the room).
+        Returns a Reply; raises ZegoError."""
+        action = MESSAGE_ACTIONS[kind]
+        if kind == 'command':
+            to_user_ids = list(to_user_ids or [])
+            if len(to_user_ids) > COMMAND_MAX_USERS:
+                raise ValueError('SendCustomCommand takes at most %d users, got %d' % (COMMAND_MAX_USERS, len(to_user_ids)))
+            params = [('RoomId', room_id), ('FromUserId', user_id), ('ToUserId', to_user_ids or None),
+                      ('MessageContent', content)]
+        else:
+            params = [('RoomId', room_id), ('UserId', user_id), ('UserName', user_name),
+                      ('MessageCategory', MESSAGE_CATEGORIES[category]), ('MessageContent', content)]
+        return self.call(action, params)
 
     def describe_stream_list(self, room_id):
         """DescribeSimpleStreamList for one room: a list of dicts (empty if the room does not exist).

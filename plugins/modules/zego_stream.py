@@ -9,13 +9,19 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 ---
 module: zego_stream
-short_description: Remove streams from ZEGO RTC rooms (DeleteStream), one or thousands per task
+short_description: Remove streams from ZEGO RTC rooms (DeleteStream) or add them (AddStream), one or thousands per task
 version_added: 1.0.0
 description:
-  - Removes a stream from a ZEGO RTC room with ZEGO's C(DeleteStream) server API. This forces a user
-    "off mic", or drops a CDN stream that was added to the room.
+  - With O(state=absent) (the default), removes a stream from a ZEGO RTC room with ZEGO's C(DeleteStream) server
+    API. This forces a user "off mic", or drops a CDN stream that was added to the room.
   - Idempotent. A stream that is deleted reports C(changed); a stream that is already gone (ZEGO code 138)
     or whose room no longer exists (codes 104, 5024, 50001) reports C(ok).
+  - With O(state=present), adds the streams that are not in their room with ZEGO's C(AddStream), for example a
+    CDN stream for a watch-together party. Each distinct room is listed once first (C(DescribeSimpleStreamList));
+    a listed stream reports V(already_present) (C(ok)) and is not sent; an added one reports V(added)
+    (C(changed)). The room must exist (have users), as C(AddStream) cannot create one; a stream for a room that
+    does not exist fails with a message that says so. ZEGO's list does not return title or extra info, so a
+    listed stream whose title differs is not changed.
   - Takes one stream (O(room_id) and O(stream_id)) or a list (O(streams)). A list is validated as a whole
     before the first request, duplicates are sent once, and every stream is attempted even if some fail;
     the task then fails at the end and still reports every stream.
@@ -39,16 +45,36 @@ options:
     type: str
   user_id:
     description:
-      - The UserId that ZEGO records as performing the deletion, and the default for items of O(streams)
-        that set none.
-      - Use a server identity, never the ID of a user who is in the room; that user's client would not be
-        notified. At most 64 bytes.
+      - The UserId that ZEGO records as performing the deletion (O(state=absent)) or that an added stream belongs
+        to (O(state=present)), and the default for items of O(streams) that set none.
+      - Use a server identity, never the ID of a user who is in the room. With O(state=absent) that user's client
+        would not be notified; with O(state=present), ZEGO deletes the added stream when that user stops
+        publishing or leaves the room. At most 64 bytes.
     type: str
     default: Server-Administrator
   user_name:
     description:
       - Optional UserName sent with O(user_id). At most 256 bytes.
     type: str
+  title:
+    description:
+      - With O(state=present), the title (C(StreamTitle)) of the added streams, and the default for items of
+        O(streams) that set none. At most 127 bytes.
+    type: str
+    version_added: 1.2.0
+  extra_info:
+    description:
+      - With O(state=present), the extra info (C(ExtraInfo)) of the added streams, and the default for items of
+        O(streams) that set none. At most 1024 bytes.
+    type: str
+    version_added: 1.2.0
+  moderation_opt_out:
+    description:
+      - With O(state=present), V(true) keeps the added streams out of ZEGO's content moderation (C(CensorFlag=1));
+        V(false) lets ZEGO moderate them (C(CensorFlag=0), ZEGO's default). Unset, no C(CensorFlag) is sent.
+        The default for items of O(streams) that set none.
+    type: bool
+    version_added: 1.2.0
   streams:
     description:
       - Many streams in one task. Mutually exclusive with O(room_id) and O(stream_id).
@@ -70,15 +96,28 @@ options:
       user_name:
         description: Overrides O(user_name) for this stream.
         type: str
+      title:
+        description: Overrides O(title) for this stream (O(state=present)).
+        type: str
+        version_added: 1.2.0
+      extra_info:
+        description: Overrides O(extra_info) for this stream (O(state=present)).
+        type: str
+        version_added: 1.2.0
+      moderation_opt_out:
+        description: Overrides O(moderation_opt_out) for this stream (O(state=present)).
+        type: bool
+        version_added: 1.2.0
   state:
     description:
-      - V(absent) removes the streams. It is the only state; streams are created by publishers, not by this module.
+      - V(absent) removes the streams (C(DeleteStream)); V(present) adds those not in their room (C(AddStream)).
+      - O(title), O(extra_info) and O(moderation_opt_out) apply to V(present) only; with V(absent) they are refused.
     type: str
-    choices: [absent]
+    choices: [absent, present]
     default: absent
   concurrency:
     description:
-      - The most DeleteStream requests in flight at once (worker threads sharing keep-alive connections).
+      - The most DeleteStream (or AddStream) requests in flight at once (worker threads sharing keep-alive connections).
         Pacing to O(rate_limit) applies regardless.
       - Keeping the rate up needs about the rate times ZEGO's answer time in flight. Until the first answer the
         module keeps what the rate needs at a 1 s answer time (11 at 10 per second), then what the configured
@@ -90,13 +129,16 @@ attributes:
   check_mode:
     support: full
     details:
-      - Never sends DeleteStream. Lists each distinct room once with DescribeSimpleStreamList (ZEGO allows one
-        list call per room every 10 seconds; the module waits rather than exceed it) and predicts every
-        stream exactly.
+      - Never sends DeleteStream or AddStream. Lists each distinct room once with DescribeSimpleStreamList (ZEGO
+        allows one list call per room every 10 seconds; the module waits rather than exceed it) and predicts every
+        stream exactly. With O(state=present) it also counts the users of the rooms whose list is empty
+        (C(DescribeUserNum), ten rooms per request), so a stream for a room that does not exist fails in check
+        mode as it would for real.
   diff_mode:
     support: full
     details:
-      - Shows each stream as V(present) before and V(absent) after.
+      - Shows each stream as V(present) before and V(absent) after (O(state=absent)), or V(absent) before and
+        V(present) after (O(state=present)); a stream that is already as wanted shows the same before and after.
   idempotent:
     support: full
   action_group:
@@ -109,14 +151,19 @@ attributes:
 notes:
   - DeleteStream only signals the room; the publisher's client must stop publishing on its own
     (C(stopPublishingStream)), and viewers stop playing on their own.
-  - ZEGO allows 10 DeleteStream requests per second per AppID (1 per second in the test environment), and
-    one DescribeSimpleStreamList call per room every 10 seconds.
+  - ZEGO allows 10 DeleteStream requests per second per AppID (1 per second in the test environment), as many
+    AddStream requests, and one DescribeSimpleStreamList call per room every 10 seconds.
+  - C(AddStream) only tells the room that a stream exists; it publishes no media. Remove the stream with
+    O(state=absent) when it is no longer wanted.
   - If an answer is lost (time-out, connection dropped) and the retry then says the stream does not exist, the
     lost attempt most likely deleted it; the stream is reported as V(deleted) with RV(stream.response_lost=true).
 seealso:
   - name: DeleteStream (ZEGO documentation)
-    description: ZEGO's reference for the API this module calls.
+    description: ZEGO's reference for the API this module calls with O(state=absent).
     link: https://www.zegocloud.com/docs/real-time-video-server/api-reference/room/delete-stream
+  - name: AddStream (ZEGO documentation)
+    description: ZEGO's reference for the API this module calls with O(state=present).
+    link: https://www.zegocloud.com/docs/real-time-video-server/api-reference/room/add-stream
   - name: Calling ZEGO server APIs
     description: Signing, common parameters and regional hosts.
     link: https://www.zegocloud.com/docs/real-time-video-server/api-reference/accessing-server-apis
@@ -158,6 +205,14 @@ EXAMPLES = r'''
         room_id: watch-party-42
         stream_id: cdn_feed_1
 
+- name: Add a CDN stream to the watch party (nothing is sent if it is there already)
+  zego.rtc.zego_stream:
+    room_id: watch-party-42
+    stream_id: cdn_feed_1
+    title: Movie night
+    extra_info: '{"source": "cdn"}'
+    state: present
+
 - name: Dry run - lists each room once and reports exactly what would be deleted
   zego.rtc.zego_stream:
     streams: "{{ streams_to_remove }}"
@@ -187,6 +242,8 @@ stream:
       description:
         - V(deleted) (the stream was removed; in check mode, would be removed), V(already_absent) (nothing
           to do), or V(failed).
+        - With O(state=present), V(added) (in check mode, would be added), V(already_present) (nothing to do),
+          or V(failed).
       type: str
       sample: deleted
     code:
@@ -206,7 +263,7 @@ stream:
       type: int
       sample: 1
     response_lost:
-      description: An earlier attempt got no answer and may have been the one that deleted the stream.
+      description: An earlier attempt got no answer and may have been the one that deleted (or added) the stream.
       type: bool
       sample: false
     stopped_batch:
@@ -270,11 +327,19 @@ summary:
       description: Distinct streams.
       type: int
     deleted:
-      description: Streams removed (in check mode, that would be removed).
+      description: Streams removed (in check mode, that would be removed). O(state=absent) only.
       type: int
     already_absent:
-      description: Streams that were already gone.
+      description: Streams that were already gone. O(state=absent) only.
       type: int
+    added:
+      description: Streams added (in check mode, that would be added). O(state=present) only.
+      type: int
+      version_added: 1.2.0
+    already_present:
+      description: Streams that were already in their room. O(state=present) only.
+      type: int
+      version_added: 1.2.0
     failed:
       description: Streams that could not be handled.
       type: int
@@ -290,6 +355,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.zego.rtc.plugins.module_utils.api import (
     DEFAULT_USER_ID,
+    DESCRIBE_USER_NUM_MAX_ROOMS,
     OK,
     RATE_SAFETY,
     ROOM_MISSING_CODES,
@@ -305,7 +371,15 @@ from ansible_collections.zego.rtc.plugins.module_utils.base import (
     zego_argument_spec,
 )
 # a failure every further request would get (batch.FATAL_CODES, an unreachable API) stops the batch
-from ansible_collections.zego.rtc.plugins.module_utils.batch import Abort
+from ansible_collections.zego.rtc.plugins.module_utils.batch import Abort, chunks
+from ansible_collections.zego.rtc.plugins.module_utils.text_limits import check_text
+
+# what state=present sends besides the IDs, each an option and a field of O(streams) items
+ADD_FIELDS = ('title', 'extra_info', 'moderation_opt_out')
+# AddStream's answer when another request works on the same stream; after a lost answer, the lost attempt
+# most likely added it
+SAME_STREAM_BUSY = 1012
+ROOM_GONE = ('room %s does not exist (it has no users): AddStream cannot create a room')
 
 # Requests in flight before ZEGO's answer time is known: what the rate needs if answers took this long
 # (then: what it needs at the measured answer time). Extra workers only wait for their slots.
@@ -328,6 +402,15 @@ class ZegoStream(ZegoModule):
             err = check_id(field, p[field])
             if err:
                 errors.append(err)
+        present = p['state'] == 'present'
+        for field in ADD_FIELDS:
+            given = [p[field]] + [item.get(field) for item in raw if p['streams'] is not None]
+            if not present and any(v is not None for v in given):
+                errors.append('%s applies only with state=present (state is absent)' % field)
+        for field in ('title', 'extra_info'):
+            err = check_text(field, p[field])
+            if err:
+                errors.append(err)
         items = []
         seen = set()
         duplicates = 0
@@ -339,6 +422,11 @@ class ZegoStream(ZegoModule):
                 'user_name': item.get('user_name') if item.get('user_name') is not None else p['user_name'],
             }
             bad = [e for e in (check_id(f, item.get(f), loc) for f in ('room_id', 'stream_id', 'user_id', 'user_name')) if e]
+            if present:
+                for f in ADD_FIELDS:
+                    entry[f] = item.get(f) if item.get(f) is not None else p[f]
+                bad += [e for e in (check_text(f, item.get(f), '%s.%s' % (loc, f) if loc else f)
+                                    for f in ('title', 'extra_info')) if e]
             for f in ('room_id', 'stream_id'):
                 if item.get(f) is None:
                     bad.append('%s is required' % ('%s.%s' % (loc, f) if loc else f))
@@ -356,9 +444,7 @@ class ZegoStream(ZegoModule):
 
     # -- real run --------------------------------------------------------------------------------
     def delete_one(self, item, abort):
-        res = dict(item, outcome='failed', code=None, message=None, request_id=None, attempts=0, response_lost=False,
-                   stopped_batch=False)
-        res.pop('user_name')
+        res = self.result_of(item)
         if abort.error is not None:
             error = abort.not_attempted()
             res.update(code=error['code'], message=error['message'], error=error)
@@ -386,22 +472,115 @@ class ZegoStream(ZegoModule):
             res['stopped_batch'] = abort.note(err.to_dict(), reply.code)
         return res
 
+    @staticmethod
+    def result_of(item, **fields):
+        """The result of one stream: its IDs and user, before any answer (ZEGO's inputs beyond those stay out)."""
+        res = dict((k, item[k]) for k in ('room_id', 'stream_id', 'user_id'))
+        res.update(outcome='failed', code=None, message=None, request_id=None, attempts=0, response_lost=False,
+                   stopped_batch=False)
+        res.update(fields)
+        return res
+
+    def add_one(self, item, abort):
+        res = self.result_of(item)
+        if abort.error is not None:
+            error = abort.not_attempted()
+            res.update(code=error['code'], message=error['message'], error=error)
+            return res
+        try:
+            reply = self.client.add_stream(item['room_id'], item['stream_id'], item['user_id'], item['user_name'],
+                                           item['title'], item['extra_info'], item['moderation_opt_out'])
+        except ZegoError as exc:
+            res.update(code=exc.code, message=exc.message, request_id=exc.request_id, attempts=exc.attempts,
+                       response_lost=exc.response_lost, error=exc.to_dict())
+            res['stopped_batch'] = abort.note(exc.to_dict(), exc)
+            return res
+        res.update(code=reply.code, message=reply.message, request_id=reply.request_id, attempts=reply.attempts,
+                   response_lost=reply.response_lost and reply.code != OK)
+        if reply.code == OK or (reply.code == SAME_STREAM_BUSY and reply.response_lost):
+            res['outcome'] = 'added'
+            return res
+        text = describe_code(reply.code, reply.message)
+        if reply.code in ROOM_MISSING_CODES:
+            text = '%s (%s)' % (ROOM_GONE % item['room_id'], text)
+        err = ZegoError(text, code=reply.code, request_id=reply.request_id, action='AddStream')
+        res.update(error=err.to_dict(), message=err.message, stopped_batch=abort.note(err.to_dict(), reply.code))
+        return res
+
     def max_in_flight(self):
         return self.params['concurrency'] or MAX_CONCURRENCY
 
-    def delete_all(self, items):
+    def send_all(self, action, items, one):
+        """``one(item, abort)`` for every item on as many threads as ``action``'s rate needs."""
         abort = Abort()
         client = self.client  # built (and the shared store connected) before the first request
-        client.expect('DeleteStream', len(items))
+        client.expect(action, len(items))
         cap = min(self.max_in_flight(), max(len(items), 1))
         if cap <= 1:
-            return [self.delete_one(item, abort) for item in items]
+            return [one(item, abort) for item in items]
         # what the configured rate needs: while the pace is lower (slow start, after rate-limit answers) the
         # extra workers only wait for their slots, and the rate can come back without waiting for them
-        rate = client.rate_for('DeleteStream') * RATE_SAFETY
+        rate = client.rate_for(action) * RATE_SAFETY
         initial = int(math.ceil(rate * INITIAL_LATENCY)) + 1
         in_flight = InFlight(cap, rate=lambda: rate, latency=lambda: client.latency, initial=initial)
-        return run_in_flight(items, lambda item: self.delete_one(item, abort), in_flight)
+        return run_in_flight(items, lambda item: one(item, abort), in_flight)
+
+    def delete_all(self, items):
+        return self.send_all('DeleteStream', items, self.delete_one)
+
+    # -- state=present -----------------------------------------------------------------------------
+    def list_rooms(self, items):
+        """{room: (stream IDs, request_id, ZegoError or None, exists)} from one list call per distinct room;
+        ``exists`` is False when ZEGO said the room does not exist, None when the list could not tell."""
+        rooms = {}
+        for item in items:
+            rooms.setdefault(item['room_id'], None)
+        for room in rooms:
+            try:
+                streams, reply = self.client.describe_stream_list(room)
+                ids = set(s['stream_id'] for s in streams)
+                exists = False if reply.code in ROOM_MISSING_CODES else (True if ids else None)
+                rooms[room] = (ids, reply.request_id, None, exists)
+            except ZegoError as exc:
+                rooms[room] = (None, exc.request_id, exc, None)
+        return rooms
+
+    def count_users(self, rooms):
+        """Check mode: whether each room whose list could not tell exists (it has users), by DescribeUserNum."""
+        unknown = [room for room, (ids, dummy, exc, exists) in rooms.items() if exc is None and exists is None]
+        for part in chunks(unknown, DESCRIBE_USER_NUM_MAX_ROOMS):
+            try:
+                counts, dummy = self.client.describe_user_num(part)
+            except ZegoError as exc:
+                for room in part:
+                    rooms[room] = rooms[room][:2] + (exc, None)
+                continue
+            for room in part:
+                rooms[room] = rooms[room][:3] + (counts[room]['user_count'] > 0,)
+
+    def present(self, items):
+        rooms = self.list_rooms(items)
+        if self.module.check_mode:
+            self.count_users(rooms)
+        results, todo = [], []
+        for item in items:
+            ids, request_id, exc, exists = rooms[item['room_id']]
+            res = self.result_of(item, request_id=request_id)
+            if exc is not None:
+                res.update(message='could not list the room: %s' % exc.message, error=exc.to_dict())
+            elif item['stream_id'] in ids:
+                res.update(outcome='already_present', message='the stream is in the room already')
+            elif exists is False:
+                res.update(message=ROOM_GONE % item['room_id'], error={
+                    'code': None, 'message': ROOM_GONE % item['room_id'], 'request_id': request_id, 'action': 'AddStream'})
+            elif self.module.check_mode:
+                res.update(outcome='added', message='check mode: the stream is not in the room and would be added')
+            else:
+                res = None
+                todo.append(item)
+            results.append(res)
+        added = iter(self.send_all('AddStream', todo, self.add_one) if todo else [])
+        return [res if res is not None else next(added) for res in results]
 
     # -- check mode ------------------------------------------------------------------------------
     def predict_all(self, items):
@@ -417,8 +596,7 @@ class ZegoStream(ZegoModule):
         results = []
         for item in items:
             present, request_id, exc = rooms[item['room_id']]
-            res = dict(item, code=None, request_id=request_id, attempts=0, response_lost=False, stopped_batch=False)
-            res.pop('user_name')
+            res = self.result_of(item, code=None, request_id=request_id)
             if exc is not None:
                 res.update(outcome='failed', message='could not list the room: %s' % exc.message, error=exc.to_dict())
             elif item['stream_id'] in present:
@@ -431,22 +609,29 @@ class ZegoStream(ZegoModule):
     # -- the run ---------------------------------------------------------------------------------
     def run(self):
         items, duplicates = self.collect()
-        if self.module.check_mode:
-            results = self.predict_all(items) if items else []
+        state = self.params['state']
+        changed, unchanged = ('added', 'already_present') if state == 'present' else ('deleted', 'already_absent')
+        if not items:
+            results = []
+        elif state == 'present':
+            results = self.present(items)
+        elif self.module.check_mode:
+            results = self.predict_all(items)
         else:
-            results = self.delete_all(items) if items else []
-        summary = {'total': len(results), 'deleted': 0, 'already_absent': 0, 'failed': 0, 'duplicates': duplicates}
+            results = self.delete_all(items)
+        summary = {'total': len(results), changed: 0, unchanged: 0, 'failed': 0, 'duplicates': duplicates}
         for res in results:
             summary[res['outcome']] += 1
-        self.result['changed'] = summary['deleted'] > 0
+        self.result['changed'] = summary[changed] > 0
         if self.module._diff:
             before, after = {}, {}
+            other = 'absent' if state == 'present' else 'present'
             for res in results:
                 if res['outcome'] == 'failed':
                     continue
                 key = '%s/%s' % (res['room_id'], res['stream_id'])
-                before[key] = 'present' if res['outcome'] == 'deleted' else 'absent'
-                after[key] = 'absent'
+                before[key] = other if res['outcome'] == changed else state
+                after[key] = state
             self.result['diff'] = {'before': before, 'after': after}
         if self.params['streams'] is None:
             self.result['stream'] = results[0]
@@ -475,8 +660,14 @@ def main():
                 stream_id=dict(type='str', required=True),
                 user_id=dict(type='str'),
                 user_name=dict(type='str'),
+                title=dict(type='str'),
+                extra_info=dict(type='str'),
+                moderation_opt_out=dict(type='bool'),
             )),
-            state=dict(type='str', default='absent', choices=['absent']),
+            title=dict(type='str'),
+            extra_info=dict(type='str'),
+            moderation_opt_out=dict(type='bool'),
+            state=dict(type='str', default='absent', choices=['absent', 'present']),
             concurrency=dict(type='int'),
         ),
         mutually_exclusive=[('room_id', 'streams'), ('stream_id', 'streams')],
