@@ -132,6 +132,24 @@ check report "$OUT/close.json" '[x["outcome"] for x in r["notice"]["rooms"]] == 
 check report "$OUT/close.json" '(r["summary"]["closed"], r["summary"]["already_absent"]) == (2, 1)'
 no_secret "$OUT/kick.json" "$OUT/close.json"
 
+# --- every survey question answered with its default (AWX sends them all), as in awx/survey_*.json -------------
+sim POST users '{"room_id": "s1", "users": ["a"]}' > /dev/null
+sim DELETE messages > /dev/null
+check play zego.rtc.add_streams -e '{"room_id": "s1", "stream_ids": "feed", "title": "", "extra_info": "",
+    "moderation_opt_out": "false", "user_id": "", "report_path": "", "fail_on_error": "true"}'
+check test "$(streams s1)" = "feed"
+check play zego.rtc.notify_rooms -e '{"room_ids": "s1", "message": "hi", "kind": "broadcast", "category": "system",
+    "to_user_ids": "", "user_id": "", "report_path": "", "fail_on_error": "true"}'
+check play zego.rtc.notify_rooms -e '{"room_ids": "s1", "message": "cmd", "kind": "command", "category": "system",
+    "to_user_ids": "a", "user_id": "", "report_path": "", "fail_on_error": "true"}'
+check test "$(messages)" = "s1 broadcast hi | s1 command cmd"
+check play zego.rtc.kick_users -e '{"room_id": "s1", "user_ids": "nobody", "custom_reason": "", "notice": "", "notice_delay": 0,
+    "report_path": "", "fail_on_error": "true"}'
+check play zego.rtc.close_rooms -e '{"room_ids": "s1", "custom_reason": "", "room_close_callback": "false", "notice": "",
+    "notice_delay": 0, "report_path": "", "fail_on_error": "true"}'
+check test "$(messages)" = "s1 broadcast hi | s1 command cmd"
+check test "$(users s1)" = ""
+
 # --- bad input fails with a clear message and sends nothing --------------------------------------------------------
 sim DELETE log > /dev/null
 expect_fail "nothing to add" "$COLL/playbooks/add_streams.yml"
