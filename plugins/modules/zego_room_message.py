@@ -16,9 +16,9 @@ description:
     default), C(SendBarrageMessage) (O(kind=barrage)), or a custom command to chosen users with
     C(SendCustomCommand) (O(kind=command)). For example, a system message before a moderator kicks a user or
     closes a room.
-  - Not idempotent by nature: every run sends the message again and reports C(changed).
+  - Not idempotent by nature, since every run sends the message again and reports C(changed).
   - Takes one room (O(room_id)) or a list (O(room_ids)). Every input is checked before the first request (the
-    message at most 1024 bytes, ZEGO's ID rules); a room given twice gets the message once; every room is
+    text at most 1024 bytes, ZEGO's ID rules); a room given twice gets the message once; every room is
     attempted even if some fail, and the task then fails at the end and still reports every room.
   - A room that does not exist (it has no users; ZEGO codes 104, 5024, 50001) fails with a message that says so.
   - Requests are paced to ZEGO's 100 per second per AppID for each kind (10 in the test environment) across all
@@ -38,10 +38,11 @@ options:
       - Mutually exclusive with O(room_id). An empty list does nothing.
     type: list
     elements: str
-  message:
+  text:
     description:
-      - The text to send (ZEGO's C(MessageContent)). At most 1024 bytes; not empty.
+      - The message to send (ZEGO's C(MessageContent)). At most 1024 bytes; not empty.
       - For O(kind=command), often a JSON text that the client application interprets.
+      - (C(message) cannot be the name of a module option in Ansible.)
     type: str
     required: true
   kind:
@@ -95,7 +96,7 @@ attributes:
   idempotent:
     support: none
     details:
-      - A message is an event, not a state: every run sends it again.
+      - A message is an event, not a state; every run sends it again.
   action_group:
     support: full
     membership:
@@ -127,13 +128,13 @@ EXAMPLES = r'''
     app_id: 1234567890
     server_secret: "{{ zego_server_secret }}"
     room_id: room1
-    message: This room closes in 5 minutes
+    text: This room closes in 5 minutes
   delegate_to: localhost
 
 - name: A chat barrage to several rooms from a named sender; credentials from ZEGO_APP_ID / ZEGO_SERVER_SECRET
   zego.rtc.zego_room_message:
     room_ids: [party-1, party-2]
-    message: The movie starts now
+    text: The movie starts now
     kind: barrage
     category: chat
     user_id: host-bot
@@ -143,14 +144,14 @@ EXAMPLES = r'''
   zego.rtc.zego_room_message:
     room_id: room1
     kind: command
-    message: '{"action": "mute_mic"}'
+    text: '{"action": "mute_mic"}'
     to_user_ids: "{{ noisy_users }}"
   register: muted
 
 - name: Dry run - counts the users of each room and shows what would be sent
   zego.rtc.zego_room_message:
     room_ids: "{{ rooms }}"
-    message: Maintenance in 10 minutes
+    text: Maintenance in 10 minutes
   check_mode: true
 '''
 
@@ -263,8 +264,8 @@ outgoing:
       description: O(category) for a broadcast or barrage (V(system) unless set), V(null) for a command.
       type: str
       sample: system
-    content:
-      description: O(message).
+    text:
+      description: O(text).
       type: str
       sample: This room closes in 5 minutes
     user_id:
@@ -316,7 +317,7 @@ class ZegoRoomMessage(ZegoModule):
             rooms, duplicates, errors = ([p['room_id']], 0, []) if not err else ([], 0, [err])
         else:
             rooms, duplicates, errors = collect_ids('room_id', p['room_ids'], 'room_ids')
-        errors += [e for e in (check_text('message', p['message'], required=True), check_id('user_id', p['user_id']),
+        errors += [e for e in (check_text('message', p['text'], name='text', required=True), check_id('user_id', p['user_id']),
                                check_id('user_name', p['user_name'])) if e]
         targets = []
         if p['kind'] == 'command':
@@ -332,7 +333,7 @@ class ZegoRoomMessage(ZegoModule):
         p = self.params
         command = p['kind'] == 'command'
         return {'action': MESSAGE_ACTIONS[p['kind']], 'kind': p['kind'],
-                'category': None if command else (p['category'] or 'system'), 'content': p['message'],
+                'category': None if command else (p['category'] or 'system'), 'text': p['text'],
                 'user_id': p['user_id'], 'user_name': p['user_name'], 'to_user_ids': targets if command else None}
 
     @staticmethod
@@ -360,7 +361,7 @@ class ZegoRoomMessage(ZegoModule):
                 res.update(code=error['code'], message=error['message'], error=error)
                 return res
             try:
-                reply = self.client.send_message(p['kind'], room_id, p['message'], p['user_id'], p['user_name'],
+                reply = self.client.send_message(p['kind'], room_id, p['text'], p['user_id'], p['user_name'],
                                                  p['category'] or 'system', part)
             except ZegoError as exc:
                 res['attempts'] += exc.attempts
@@ -430,7 +431,7 @@ def main():
         argument_spec=zego_argument_spec(
             room_id=dict(type='str'),
             room_ids=dict(type='list', elements='str'),
-            message=dict(type='str', required=True),
+            text=dict(type='str', required=True),
             kind=dict(type='str', default='broadcast', choices=['broadcast', 'barrage', 'command']),
             category=dict(type='str', choices=['system', 'chat']),
             to_user_ids=dict(type='list', elements='str'),

@@ -20,13 +20,13 @@ def test_broadcast_is_a_system_message_from_the_server_identity(zego_http, run_m
     zego_http.expect('SendBroadcastMessage', {'RoomId': 'r1', 'UserId': 'Server-Administrator', 'MessageCategory': '1',
                                               'MessageContent': u'Closing in 5 minutes \u2013 sorry'},
                      data={'MessageId': 7})
-    result, failed = run_module(zego_room_message, {'room_id': 'r1', 'message': u'Closing in 5 minutes \u2013 sorry'})
+    result, failed = run_module(zego_room_message, {'room_id': 'r1', 'text': u'Closing in 5 minutes \u2013 sorry'})
     assert not failed and result['changed']
     room = result['rooms'][0]
     assert (room['outcome'], room['message_id'], room['code'], room['requests'], room['attempts']) == ('sent', 7, 0, 1, 1)
     assert result['summary'] == {'total': 1, 'sent': 1, 'failed': 0, 'duplicates': 0}
     assert result['outgoing'] == {'action': 'SendBroadcastMessage', 'kind': 'broadcast', 'category': 'system',
-                                  'content': u'Closing in 5 minutes \u2013 sorry', 'user_id': 'Server-Administrator',
+                                  'text': u'Closing in 5 minutes \u2013 sorry', 'user_id': 'Server-Administrator',
                                   'user_name': None, 'to_user_ids': None}
     assert 'UserName' not in zego_http.seen[0]
 
@@ -35,7 +35,7 @@ def test_barrage_chat_with_a_sender_name_keeps_the_string_message_id(zego_http, 
     zego_http.expect('SendBarrageMessage', {'RoomId': 'r1', 'UserId': 'bot', 'UserName': 'Host', 'MessageCategory': '2'},
                      data={'MessageId': '1_1611647493487_29'})
     zego_http.expect('SendBarrageMessage', {'RoomId': 'r2'}, data={'MessageId': '1_1611647493488_30'})
-    result, failed = run_module(zego_room_message, {'room_ids': ['r1', 'r2', 'r1'], 'message': 'hi', 'kind': 'barrage',
+    result, failed = run_module(zego_room_message, {'room_ids': ['r1', 'r2', 'r1'], 'text': 'hi', 'kind': 'barrage',
                                                     'category': 'chat', 'user_id': 'bot', 'user_name': 'Host',
                                                     'concurrency': 1})
     assert not failed
@@ -48,7 +48,7 @@ def test_command_to_many_users_is_split_by_ten(zego_http, run_module):
     zego_http.expect('SendCustomCommand', {'RoomId': 'r1', 'FromUserId': 'Server-Administrator', 'ToUserId[]': users[:10]})
     zego_http.expect('SendCustomCommand', {'ToUserId[]': users[10:20]})
     zego_http.expect('SendCustomCommand', {'ToUserId[]': users[20:]})
-    result, failed = run_module(zego_room_message, {'room_id': 'r1', 'message': '{"mute": 1}', 'kind': 'command',
+    result, failed = run_module(zego_room_message, {'room_id': 'r1', 'text': '{"mute": 1}', 'kind': 'command',
                                                     'to_user_ids': users + ['u00']})
     assert not failed and result['changed']
     room = result['rooms'][0]
@@ -59,7 +59,7 @@ def test_command_to_many_users_is_split_by_ten(zego_http, run_module):
 
 def test_command_without_targets_goes_to_the_whole_room(zego_http, run_module):
     zego_http.expect('SendCustomCommand', {'RoomId': 'r1', 'MessageContent': 'refresh'})
-    result, failed = run_module(zego_room_message, {'room_id': 'r1', 'message': 'refresh', 'kind': 'command'})
+    result, failed = run_module(zego_room_message, {'room_id': 'r1', 'text': 'refresh', 'kind': 'command'})
     assert not failed and 'ToUserId[]' not in zego_http.seen[0]
     assert result['outgoing']['to_user_ids'] == []
 
@@ -68,7 +68,7 @@ def test_a_failed_part_of_a_command_fails_the_room_and_stops_its_other_parts(zeg
     users = ['u%02d' % i for i in range(25)]
     zego_http.expect('SendCustomCommand', code=0)
     zego_http.expect('SendCustomCommand', code=50013)
-    result, failed = run_module(zego_room_message, {'room_id': 'r1', 'message': 'x', 'kind': 'command',
+    result, failed = run_module(zego_room_message, {'room_id': 'r1', 'text': 'x', 'kind': 'command',
                                                     'to_user_ids': users})
     assert failed and result['rooms'][0]['outcome'] == 'failed' and result['rooms'][0]['code'] == 50013
     assert len(zego_http.seen) == 2
@@ -78,7 +78,7 @@ def test_a_failed_part_of_a_command_fails_the_room_and_stops_its_other_parts(zeg
 def test_a_room_that_does_not_exist_fails_with_a_clear_message(zego_http, run_module, code):
     zego_http.expect('SendBroadcastMessage', {'RoomId': 'gone'}, code=code)
     zego_http.expect('SendBroadcastMessage', {'RoomId': 'live'}, data={'MessageId': 1})
-    result, failed = run_module(zego_room_message, {'room_ids': ['gone', 'live'], 'message': 'x', 'concurrency': 1})
+    result, failed = run_module(zego_room_message, {'room_ids': ['gone', 'live'], 'text': 'x', 'concurrency': 1})
     assert failed and result['changed']
     assert [r['outcome'] for r in result['rooms']] == ['failed', 'sent']
     assert 'room gone does not exist' in result['rooms'][0]['message']
@@ -87,7 +87,7 @@ def test_a_room_that_does_not_exist_fails_with_a_clear_message(zego_http, run_mo
 
 def test_206_is_paced_and_retried(zego_http, run_module):
     zego_http.expect('SendBroadcastMessage', code=206).expect('SendBroadcastMessage', data={'MessageId': 2})
-    result, failed = run_module(zego_room_message, {'room_id': 'r1', 'message': 'x'})
+    result, failed = run_module(zego_room_message, {'room_id': 'r1', 'text': 'x'})
     assert not failed and result['rooms'][0]['attempts'] == 2
     assert any(s >= 0.5 for s in zego_http.sleeps)
 
@@ -95,13 +95,13 @@ def test_206_is_paced_and_retried(zego_http, run_module):
 def test_a_lost_answer_is_sent_again_and_reported(zego_http, run_module):
     zego_http.expect('SendBroadcastMessage', exc=requests.exceptions.ConnectionError('connection reset'))
     zego_http.expect('SendBroadcastMessage', data={'MessageId': 4})
-    result, failed = run_module(zego_room_message, {'room_id': 'r1', 'message': 'x'})
+    result, failed = run_module(zego_room_message, {'room_id': 'r1', 'text': 'x'})
     assert not failed and result['rooms'][0]['response_lost'] is True and result['rooms'][0]['message_id'] == 4
 
 
 def test_fatal_error_stops_the_batch(zego_http, run_module):
     zego_http.expect('SendBroadcastMessage', code=100000005)
-    result, failed = run_module(zego_room_message, {'room_ids': ['a', 'b'], 'message': 'x', 'concurrency': 1})
+    result, failed = run_module(zego_room_message, {'room_ids': ['a', 'b'], 'text': 'x', 'concurrency': 1})
     assert failed and len(zego_http.seen) == 1
     assert result['rooms'][0]['stopped_batch'] and result['rooms'][1]['message'].startswith('not attempted')
     assert 'server_secret' in result['msg']
@@ -111,27 +111,27 @@ def test_check_mode_counts_users_and_sends_nothing(zego_http, run_module):
     rooms = ['r%02d' % i for i in range(12)]
     zego_http.expect('DescribeUserNum', {'RoomId[]': rooms[:10]}, data=counts(**dict((r, 2) for r in rooms[:10])))
     zego_http.expect('DescribeUserNum', {'RoomId[]': rooms[10:]}, data=counts(r10=5, r11=0))
-    result, failed = run_module(zego_room_message, {'room_ids': rooms, 'message': 'x'}, check_mode=True)
+    result, failed = run_module(zego_room_message, {'room_ids': rooms, 'text': 'x'}, check_mode=True)
     assert failed and result['changed']
     assert [r['outcome'] for r in result['rooms']] == ['sent'] * 11 + ['failed']
     assert [r['user_count'] for r in result['rooms']][-2:] == [5, 0]
     assert 'room r11 does not exist' in result['rooms'][-1]['message']
     assert all(r['attempts'] == 0 and r['message_id'] is None for r in result['rooms'])
-    assert result['outgoing']['content'] == 'x'
+    assert result['outgoing']['text'] == 'x'
 
 
 @pytest.mark.parametrize('args, words', [
-    ({'room_id': 'r', 'message': 'm' * 1025}, 'message is 1025 bytes long'),
-    ({'room_id': 'r', 'message': u'\u00e9' * 513}, 'message is 1026 bytes long'),
-    ({'room_id': 'r', 'message': '  '}, 'message must not be empty'),
-    ({'room_id': 'r', 'message': 'x', 'kind': 'command', 'category': 'system'}, 'category does not apply to kind=command'),
-    ({'room_id': 'r', 'message': 'x', 'kind': 'command', 'user_name': 'n'}, 'user_name does not apply to kind=command'),
-    ({'room_id': 'r', 'message': 'x', 'to_user_ids': ['a']}, 'to_user_ids applies to kind=command only'),
-    ({'room_id': 'r', 'message': 'x', 'kind': 'command', 'to_user_ids': ['a', 'b c']}, "to_user_ids[1] 'b c'"),
-    ({'room_ids': ['ok', 'r' * 129], 'message': 'x'}, 'room_ids[1] is 129 bytes long'),
-    ({'room_id': '', 'message': 'x'}, 'room_id must not be empty'),
-    ({'room_id': 'r', 'message': 'x', 'user_id': 'bad user'}, "user_id 'bad user'"),
-    ({'room_id': 'r', 'message': 'x', 'concurrency': 0}, 'concurrency must be between 1 and 32'),
+    ({'room_id': 'r', 'text': 'm' * 1025}, 'text is 1025 bytes long'),
+    ({'room_id': 'r', 'text': u'\u00e9' * 513}, 'text is 1026 bytes long'),
+    ({'room_id': 'r', 'text': '  '}, 'text must not be empty'),
+    ({'room_id': 'r', 'text': 'x', 'kind': 'command', 'category': 'system'}, 'category does not apply to kind=command'),
+    ({'room_id': 'r', 'text': 'x', 'kind': 'command', 'user_name': 'n'}, 'user_name does not apply to kind=command'),
+    ({'room_id': 'r', 'text': 'x', 'to_user_ids': ['a']}, 'to_user_ids applies to kind=command only'),
+    ({'room_id': 'r', 'text': 'x', 'kind': 'command', 'to_user_ids': ['a', 'b c']}, "to_user_ids[1] 'b c'"),
+    ({'room_ids': ['ok', 'r' * 129], 'text': 'x'}, 'room_ids[1] is 129 bytes long'),
+    ({'room_id': '', 'text': 'x'}, 'room_id must not be empty'),
+    ({'room_id': 'r', 'text': 'x', 'user_id': 'bad user'}, "user_id 'bad user'"),
+    ({'room_id': 'r', 'text': 'x', 'concurrency': 0}, 'concurrency must be between 1 and 32'),
 ])
 def test_bad_input_is_refused_before_any_request(zego_http, run_module, args, words):
     result, failed = run_module(zego_room_message, args)
@@ -140,5 +140,5 @@ def test_bad_input_is_refused_before_any_request(zego_http, run_module, args, wo
 
 
 def test_an_unknown_kind_is_refused(zego_http, run_module):
-    result, failed = run_module(zego_room_message, {'room_id': 'r', 'message': 'x', 'kind': 'shout'})
+    result, failed = run_module(zego_room_message, {'room_id': 'r', 'text': 'x', 'kind': 'shout'})
     assert failed and 'kind' in result['msg'] and zego_http.seen == []
