@@ -273,6 +273,9 @@ def describe_exception(exc):
     if isinstance(exc, EnvironmentError) and getattr(exc, 'strerror', None):
         where = getattr(exc, 'filename', None)
         return '%s: %s%s' % (name, exc.strerror, ": '%s'" % where if where else '')
+    args = getattr(exc, 'args', ())
+    if len(args) == 2 and isinstance(args[0], int) and isinstance(args[1], str):  # (errno, text), as math raises
+        return '%s: %s (errno %d)' % (name, args[1], args[0])
     text = ('%s' % (exc,)).strip()
     return '%s: %s' % (name, text) if text else name
 

@@ -15,7 +15,8 @@ import re
 import pytest
 
 from e2e_lib import conn, play, save_results, stream_task
-from test_store import redis_url  # noqa: F401 pylint: disable=unused-import  (the fixture)
+# the store fixture of test_store.py
+from test_store import redis_url  # noqa: F401 pylint: disable=unused-import
 
 COUNTS = ('v', 'phase', 'k', 'passed')  # every other field of a rate-limit state file holds times
 

@@ -220,8 +220,8 @@ OPERATIONS = st.lists(st.tuples(GAPS, st.sampled_from(['acquire', 'accepted', 'c
 @settings(max_examples=300, deadline=None)
 @given(content=FILE_CONTENTS, operations=OPERATIONS, adaptive=st.booleans(),
        rate=st.sampled_from([1.0, 10.0, 50.0, 0.1]))
-def test_any_file_and_any_gaps_give_finite_bounded_waits_and_a_well_formed_state(content, operations, adaptive,
-                                                                                rate):
+def test_any_file_and_any_gaps_give_finite_bounded_waits_and_a_well_formed_state(
+        content, operations, adaptive, rate):
     directory = tempfile.mkdtemp()
     try:
         path = os.path.join(directory, 'rate')
