@@ -10,7 +10,7 @@ DOCUMENTATION = r'''
 ---
 module: zego_room_message
 short_description: Send a message to ZEGO RTC rooms (broadcast, barrage or custom command)
-version_added: 1.1.0
+version_added: 1.2.0
 description:
   - Sends a message to every user of ZEGO RTC rooms with ZEGO's C(SendBroadcastMessage) (O(kind=broadcast), the
     default), C(SendBarrageMessage) (O(kind=barrage)), or a custom command to chosen users with

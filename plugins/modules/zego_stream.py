@@ -61,20 +61,20 @@ options:
       - With O(state=present), the title (C(StreamTitle)) of the added streams, and the default for items of
         O(streams) that set none. At most 127 bytes.
     type: str
-    version_added: 1.1.0
+    version_added: 1.2.0
   extra_info:
     description:
       - With O(state=present), the extra info (C(ExtraInfo)) of the added streams, and the default for items of
         O(streams) that set none. At most 1024 bytes.
     type: str
-    version_added: 1.1.0
+    version_added: 1.2.0
   moderation_opt_out:
     description:
       - With O(state=present), V(true) keeps the added streams out of ZEGO's content moderation (C(CensorFlag=1));
         V(false) lets ZEGO moderate them (C(CensorFlag=0), ZEGO's default). Unset, no C(CensorFlag) is sent.
         The default for items of O(streams) that set none.
     type: bool
-    version_added: 1.1.0
+    version_added: 1.2.0
   streams:
     description:
       - Many streams in one task. Mutually exclusive with O(room_id) and O(stream_id).
@@ -99,15 +99,15 @@ options:
       title:
         description: Overrides O(title) for this stream (O(state=present)).
         type: str
-        version_added: 1.1.0
+        version_added: 1.2.0
       extra_info:
         description: Overrides O(extra_info) for this stream (O(state=present)).
         type: str
-        version_added: 1.1.0
+        version_added: 1.2.0
       moderation_opt_out:
         description: Overrides O(moderation_opt_out) for this stream (O(state=present)).
         type: bool
-        version_added: 1.1.0
+        version_added: 1.2.0
   state:
     description:
       - V(absent) removes the streams (C(DeleteStream)); V(present) adds those not in their room (C(AddStream)).
@@ -335,11 +335,11 @@ summary:
     added:
       description: Streams added (in check mode, that would be added). O(state=present) only.
       type: int
-      version_added: 1.1.0
+      version_added: 1.2.0
     already_present:
       description: Streams that were already in their room. O(state=present) only.
       type: int
-      version_added: 1.1.0
+      version_added: 1.2.0
     failed:
       description: Streams that could not be handled.
       type: int
