@@ -12,6 +12,7 @@ import datetime
 
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.collections import is_sequence
+from ansible.module_utils.parsing.convert_bool import boolean
 
 # Failed items the failure message names; the summary counts them all and the report lists them all.
 NAMED_IN_FAILURE = 10
@@ -42,6 +43,8 @@ def batch_report(result, items=None, check_mode=None, started=None, verb=None, c
         raise AnsibleFilterError("batch_report: items is required: the key of the result's per-item list, such as 'users'")
     if check_mode is None:
         raise AnsibleFilterError('batch_report: check_mode is required (check_mode=ansible_check_mode)')
+    # (a text such as 'False' when a template gave it)
+    check_mode = boolean(check_mode, strict=False)
     if verb and not changed:
         raise AnsibleFilterError("batch_report: verb needs changed, the outcomes that would_%s lists (such as 'kicked')" % verb)
     records = result.get(items)
@@ -68,7 +71,7 @@ def batch_report(result, items=None, check_mode=None, started=None, verb=None, c
         failure = result.get('msg') or ''
 
     report = {
-        'check_mode': bool(check_mode),
+        'check_mode': check_mode,
         'finished': finished,
         # why the run failed: the module's own message if it gave one
         'error': result.get('msg') or failure,
@@ -77,7 +80,7 @@ def batch_report(result, items=None, check_mode=None, started=None, verb=None, c
     }
     if started:
         report['started'] = started
-    shown = {'check_mode': bool(check_mode)}
+    shown = {'check_mode': check_mode}
     shown.update((k, v) for k, v in summary.items())
     if result.get('requests') is not None:
         report['requests'] = result['requests']

@@ -27,6 +27,7 @@ author:
   - zego.rtc maintainers (@zego-rtc)
 extends_documentation_fragment:
   - zego.rtc.api
+  - zego.rtc.batch
 options:
   room_id:
     description:
@@ -79,11 +80,6 @@ options:
       - The sender's name (C(UserName)) for V(broadcast) and V(barrage). At most 256 bytes. Refused with
         O(kind=command) (ZEGO's command has no sender name).
     type: str
-  concurrency:
-    description:
-      - The most requests in flight at once. Pacing applies regardless. Between 1 and 32; without it, as many as
-        the rate needs at ZEGO's answer time, at most 32.
-    type: int
 attributes:
   check_mode:
     support: full
@@ -283,32 +279,25 @@ outgoing:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.zego.rtc.plugins.module_utils.api import (
+from ansible_collections.zego.rtc.plugins.module_utils.actions import (
     COMMAND_MAX_USERS,
+    COUNT_USERS,
     DEFAULT_USER_ID,
-    DESCRIBE_USER_NUM_MAX_ROOMS,
     MESSAGE_ACTIONS,
-    OK,
-    ROOM_MISSING_CODES,
-    ZegoError,
-    describe_code,
 )
-from ansible_collections.zego.rtc.plugins.module_utils.base import ZegoModule, check_id, zego_argument_spec
-from ansible_collections.zego.rtc.plugins.module_utils.batch import (
-    Abort,
-    chunks,
-    collect_ids,
-    failure_text,
-    parallel_map,
-    summarize,
-)
+from ansible_collections.zego.rtc.plugins.module_utils.base import batch_argument_spec, check_id, collect_ids
+from ansible_collections.zego.rtc.plugins.module_utils.batch import BatchModule, Request, chunks
 from ansible_collections.zego.rtc.plugins.module_utils.text_limits import check_text
 
-OUTCOMES = ('sent', 'failed')
 NO_ROOM = 'room %s does not exist (it has no users): nobody to send the message to'
 
 
-class ZegoRoomMessage(ZegoModule):
+class ZegoRoomMessage(BatchModule):
+    ITEMS, NOUN = 'rooms', 'rooms'
+    OUTCOMES = ('sent', 'failed')
+    UNCHANGED = ('failed',)
+    DIFF = None
+    FIELDS = {'message_id': None, 'attempts': 0, 'response_lost': False}
 
     def collect(self):
         p = self.params
@@ -319,116 +308,66 @@ class ZegoRoomMessage(ZegoModule):
             rooms, duplicates, errors = collect_ids('room_id', p['room_ids'], 'room_ids')
         errors += [e for e in (check_text('message', p['text'], name='text', required=True), check_id('user_id', p['user_id']),
                                check_id('user_name', p['user_name'])) if e]
-        targets = []
+        self.targets = []
         if p['kind'] == 'command':
-            targets, dummy, bad = collect_ids('user_id', p['to_user_ids'], 'to_user_ids')
+            self.targets, dummy, bad = collect_ids('user_id', p['to_user_ids'], 'to_user_ids')
             errors += bad
             errors += ['%s does not apply to kind=command' % f for f in ('category', 'user_name') if p[f] is not None]
         elif p['to_user_ids']:
             errors.append('to_user_ids applies to kind=command only (kind is %s)' % p['kind'])
-        self.validate(errors)
-        return rooms, duplicates, targets
+        # a command to chosen users: ZEGO takes COMMAND_MAX_USERS a request; None sends to the whole room
+        self.parts = chunks(self.targets, COMMAND_MAX_USERS) if self.targets else [None]
+        return [{'room_id': r, 'requests': len(self.parts)} for r in rooms], duplicates, errors
 
-    def outgoing(self, targets):
+    def predict(self, todo):
+        for request, counts, reply in self.read(COUNT_USERS, todo, 'count the users'):
+            for item in request.records:
+                count = item['user_count'] = counts[item['room_id']]['user_count']
+                item['request_id'] = reply.request_id
+                if count:
+                    item['message'] = 'check mode: the room has %d users; not sent' % count
+                else:
+                    self.fail_items([item], {'code': None, 'message': NO_ROOM % item['room_id'],
+                                             'request_id': reply.request_id, 'action': COUNT_USERS.name},
+                                    message='check mode: ' + NO_ROOM % item['room_id'])
+
+    def requests(self, todo):
+        return self.group(MESSAGE_ACTIONS[self.params['kind']], todo)
+
+    def send(self, request):
+        """A room's message: one request per part of the users (a command to more than COMMAND_MAX_USERS), in
+        order; the room's first failure ends it."""
+        item = request.records[0]
+        attempts, lost = 0, False
+        for part in self.parts:
+            item['attempts'] = 0
+            super(ZegoRoomMessage, self).send(Request(request.action, dict(request.fields, to_user_ids=part), [item]))
+            attempts += item['attempts']
+            lost = lost or item['response_lost']
+            item.update(attempts=attempts, response_lost=lost)
+            if item['outcome'] == 'failed':
+                break
+
+    def answered(self, request, reply):
+        """ZEGO's MessageId: a number for a broadcast, a text for a barrage, none for a command."""
+        item = request.records[0]
+        # a lost answer means the room may have got the message twice
+        item['response_lost'] = reply.response_lost
+        if isinstance(reply.data, dict):
+            item['message_id'] = reply.data.get('MessageId')
+
+    def report(self, summary):
         p = self.params
         command = p['kind'] == 'command'
-        return {'action': MESSAGE_ACTIONS[p['kind']], 'kind': p['kind'],
-                'category': None if command else (p['category'] or 'system'), 'text': p['text'],
-                'user_id': p['user_id'], 'user_name': p['user_name'], 'to_user_ids': targets if command else None}
-
-    @staticmethod
-    def record(room_id, parts, **fields):
-        res = {'room_id': room_id, 'outcome': 'failed', 'message_id': None, 'code': None, 'message': None,
-               'request_id': None, 'requests': len(parts), 'attempts': 0, 'response_lost': False,
-               'stopped_batch': False}
-        res.update(fields)
-        return res
-
-    def failed(self, res, exc_or_error, message=None):
-        error = exc_or_error.to_dict() if isinstance(exc_or_error, ZegoError) else exc_or_error
-        res.update(outcome='failed', code=error['code'], message=message or error['message'],
-                   request_id=error['request_id'], error=dict(error, message=message or error['message']))
-        res['stopped_batch'] = self.abort.note(error, exc_or_error if isinstance(exc_or_error, ZegoError) else error['code'])
-        return res
-
-    # -- real run -----------------------------------------------------------------------------------
-    def send_one(self, room_id, parts):
-        p = self.params
-        res = self.record(room_id, parts)
-        for part in parts:
-            if self.abort.error is not None:
-                error = self.abort.not_attempted()
-                res.update(code=error['code'], message=error['message'], error=error)
-                return res
-            try:
-                reply = self.client.send_message(p['kind'], room_id, p['text'], p['user_id'], p['user_name'],
-                                                 p['category'] or 'system', part)
-            except ZegoError as exc:
-                res['attempts'] += exc.attempts
-                res['response_lost'] = res['response_lost'] or exc.response_lost
-                return self.failed(res, exc)
-            res['attempts'] += reply.attempts
-            res.update(code=reply.code, message=reply.message, request_id=reply.request_id,
-                       response_lost=res['response_lost'] or reply.response_lost)
-            if reply.code != OK:
-                text = describe_code(reply.code, reply.message)
-                if reply.code in ROOM_MISSING_CODES:
-                    text = '%s (%s)' % (NO_ROOM % room_id, text)
-                error = ZegoError(text, code=reply.code, request_id=reply.request_id, action=MESSAGE_ACTIONS[p['kind']])
-                return self.failed(res, error.to_dict())
-            if isinstance(reply.data, dict):
-                res['message_id'] = reply.data.get('MessageId')
-        res['outcome'] = 'sent'
-        return res
-
-    # -- check mode ---------------------------------------------------------------------------------
-    def predict(self, rooms, parts):
-        results = []
-        for chunk in chunks(rooms, DESCRIBE_USER_NUM_MAX_ROOMS):
-            if self.abort.error is not None:
-                results.extend(self.failed(self.record(r, parts), self.abort.not_attempted()) for r in chunk)
-                continue
-            try:
-                counts, reply = self.client.describe_user_num(chunk)
-            except ZegoError as exc:
-                results.extend(self.failed(self.record(r, parts), exc, 'could not count the users: %s' % exc.message)
-                               for r in chunk)
-                continue
-            for room_id in chunk:
-                count = counts[room_id]['user_count']
-                res = self.record(room_id, parts, request_id=reply.request_id, user_count=count)
-                if count:
-                    res.update(outcome='sent', message='check mode: the room has %d users; not sent' % count)
-                else:
-                    res.update(message='check mode: ' + NO_ROOM % room_id, error={
-                        'code': None, 'message': NO_ROOM % room_id, 'request_id': reply.request_id,
-                        'action': 'DescribeUserNum'})
-                results.append(res)
-        return results
-
-    def run(self):
-        rooms, duplicates, targets = self.collect()
-        self.abort = Abort()
-        # a command to chosen users: ZEGO takes COMMAND_MAX_USERS per request; None sends to the whole room
-        parts = chunks(targets, COMMAND_MAX_USERS) if targets else [None]
-        if self.module.check_mode:
-            results = self.predict(rooms, parts)
-        elif rooms:
-            self.client.expect(MESSAGE_ACTIONS[self.params['kind']], len(rooms) * len(parts))
-            results = parallel_map(lambda r: self.send_one(r, parts), rooms, self.params['concurrency'] or 4)
-        else:
-            results = []
-        summary = summarize(results, OUTCOMES, duplicates=duplicates)
-        self.result.update(changed=summary['sent'] > 0, rooms=results, summary=summary, outgoing=self.outgoing(targets))
-        failed = [r for r in results if r['outcome'] == 'failed']
-        if failed:
-            self.fail(failure_text(failed, len(results), 'rooms', lambda r: r['room_id']))
-        self.exit()
+        self.result['outgoing'] = {
+            'action': MESSAGE_ACTIONS[p['kind']].name, 'kind': p['kind'],
+            'category': None if command else (p['category'] or 'system'), 'text': p['text'], 'user_id': p['user_id'],
+            'user_name': p['user_name'], 'to_user_ids': self.targets if command else None}
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=zego_argument_spec(
+        argument_spec=batch_argument_spec(
             room_id=dict(type='str'),
             room_ids=dict(type='list', elements='str'),
             text=dict(type='str', required=True),
@@ -437,7 +376,6 @@ def main():
             to_user_ids=dict(type='list', elements='str'),
             user_id=dict(type='str', default=DEFAULT_USER_ID),
             user_name=dict(type='str'),
-            concurrency=dict(type='int'),
         ),
         mutually_exclusive=[('room_id', 'room_ids')],
         required_one_of=[('room_id', 'room_ids')],

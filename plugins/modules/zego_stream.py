@@ -32,6 +32,7 @@ author:
   - zego.rtc maintainers (@zego-rtc)
 extends_documentation_fragment:
   - zego.rtc.api
+  - zego.rtc.batch
 options:
   room_id:
     description:
@@ -115,16 +116,6 @@ options:
     type: str
     choices: [absent, present]
     default: absent
-  concurrency:
-    description:
-      - The most DeleteStream (or AddStream) requests in flight at once (worker threads sharing keep-alive connections).
-        Pacing to O(rate_limit) applies regardless.
-      - Keeping the rate up needs about the rate times ZEGO's answer time in flight. Until the first answer the
-        module keeps what the rate needs at a 1 s answer time (11 at 10 per second), then what the configured
-        rate needs at the observed answer time, with a margin of half as much
-        again plus one (10 per second at 800 ms answers, 13). This option caps that number; without it the
-        cap is 32. Between 1 and 32.
-    type: int
 attributes:
   check_mode:
     support: full
@@ -349,312 +340,150 @@ summary:
   sample: {total: 3, deleted: 2, already_absent: 1, failed: 0, duplicates: 0}
 '''
 
-import math
-
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.zego.rtc.plugins.module_utils.api import (
+from ansible_collections.zego.rtc.plugins.module_utils.actions import (
+    ADD_STREAM,
+    COUNT_USERS,
     DEFAULT_USER_ID,
-    DESCRIBE_USER_NUM_MAX_ROOMS,
-    OK,
-    RATE_SAFETY,
-    ROOM_MISSING_CODES,
-    STREAM_MISSING,
-    ZegoError,
-    describe_code,
+    DELETE_STREAM,
+    LIST_STREAMS,
 )
-from ansible_collections.zego.rtc.plugins.module_utils.ratelimit import InFlight, run_in_flight
-from ansible_collections.zego.rtc.plugins.module_utils.base import (
-    MAX_CONCURRENCY,
-    ZegoModule,
-    check_id,
-    zego_argument_spec,
-)
-# a failure every further request would get (batch.FATAL_CODES, an unreachable API) stops the batch
-from ansible_collections.zego.rtc.plugins.module_utils.batch import Abort, chunks
+from ansible_collections.zego.rtc.plugins.module_utils.base import batch_argument_spec, check_id
+from ansible_collections.zego.rtc.plugins.module_utils.batch import BatchModule
+from ansible_collections.zego.rtc.plugins.module_utils.codes import ROOM_MISSING_CODES
 from ansible_collections.zego.rtc.plugins.module_utils.text_limits import check_text
 
-# what state=present sends besides the IDs, each an option and a field of O(streams) items
+# what state=present sends besides the IDs: options, and fields of O(streams) items
 ADD_FIELDS = ('title', 'extra_info', 'moderation_opt_out')
 # AddStream's answer when another request works on the same stream; after a lost answer, the lost attempt
 # most likely added it
 SAME_STREAM_BUSY = 1012
-ROOM_GONE = ('room %s does not exist (it has no users): AddStream cannot create a room')
-
-# Requests in flight before ZEGO's answer time is known: what the rate needs if answers took this long
-# (then: what it needs at the measured answer time). Extra workers only wait for their slots.
-INITIAL_LATENCY = 1.0
+NO_ROOM = 'room %s does not exist (it has no users): AddStream cannot create a room'
 
 
-class ZegoStream(ZegoModule):
+class ZegoStream(BatchModule):
+    ITEM, ITEMS, NOUN = 'stream', 'streams', 'streams'
+    OUTCOMES = ('deleted', 'already_absent', 'failed')
+    FIELDS = {'attempts': 0, 'response_lost': False}
+    PRIVATE = ('user_name',)
+    SINGLE_SUMMARY = False
+
+    def __init__(self, module):
+        super(ZegoStream, self).__init__(module)
+        self.present = self.params['state'] == 'present'
+        if self.present:
+            self.OUTCOMES, self.UNCHANGED = ('added', 'already_present', 'failed'), ('already_present', 'failed')
+            self.DIFF, self.PRIVATE = ('absent', 'present'), ('user_name',) + ADD_FIELDS
+
+    def single(self):
+        return self.params['streams'] is None
+
+    def label(self, item):
+        return '%s/%s' % (item['room_id'], item['stream_id'])
 
     def collect(self):
-        """Validate every input and return the distinct streams, before any API call."""
         p = self.params
-        errors = []
-        if p['streams'] is None:
-            raw = [{'room_id': p['room_id'], 'stream_id': p['stream_id'], 'user_id': None, 'user_name': None}]
-            where = [None]
+        if self.single():
+            raw, where = [{'room_id': p['room_id'], 'stream_id': p['stream_id']}], [None]
         else:
-            raw = p['streams']
-            where = ['streams[%d]' % i for i in range(len(raw))]
-        for field in ('user_id', 'user_name'):
-            err = check_id(field, p[field])
-            if err:
-                errors.append(err)
-        present = p['state'] == 'present'
-        for field in ADD_FIELDS:
-            given = [p[field]] + [item.get(field) for item in raw if p['streams'] is not None]
-            if not present and any(v is not None for v in given):
-                errors.append('%s applies only with state=present (state is absent)' % field)
-        for field in ('title', 'extra_info'):
-            err = check_text(field, p[field])
-            if err:
-                errors.append(err)
-        items = []
-        seen = set()
-        duplicates = 0
+            raw, where = p['streams'], ['streams[%d]' % i for i in range(len(p['streams']))]
+        errors = [e for e in (check_id(f, p[f]) for f in ('user_id', 'user_name')) if e]
+        errors += [e for e in (check_text(f, p[f]) for f in ('title', 'extra_info')) if e]
+        extra = self.present and ADD_FIELDS or ()
+        errors += ['%s applies only with state=present (state is absent)' % f for f in ADD_FIELDS
+                   if not self.present and any(v.get(f) is not None for v in [p] + list(raw))]
+        items, seen, duplicates = [], set(), 0
         for loc, item in zip(where, raw):
-            entry = {
-                'room_id': item['room_id'],
-                'stream_id': item['stream_id'],
-                'user_id': item.get('user_id') or p['user_id'],
-                'user_name': item.get('user_name') if item.get('user_name') is not None else p['user_name'],
-            }
-            bad = [e for e in (check_id(f, item.get(f), loc) for f in ('room_id', 'stream_id', 'user_id', 'user_name')) if e]
-            if present:
-                for f in ADD_FIELDS:
-                    entry[f] = item.get(f) if item.get(f) is not None else p[f]
-                bad += [e for e in (check_text(f, item.get(f), '%s.%s' % (loc, f) if loc else f)
-                                    for f in ('title', 'extra_info')) if e]
-            for f in ('room_id', 'stream_id'):
-                if item.get(f) is None:
-                    bad.append('%s is required' % ('%s.%s' % (loc, f) if loc else f))
+            fields = ('room_id', 'stream_id', 'user_id', 'user_name')
+            bad = [e for e in (check_id(f, item.get(f), loc) for f in fields) if e]
+            bad += [e for e in (check_text(f, item.get(f), '%s.%s' % (loc, f)) for f in extra[:2] if loc) if e]
+            bad += ['%s is required' % ('%s.%s' % (loc, f) if loc else f) for f in fields[:2] if item.get(f) is None]
             if bad:
                 errors.extend(bad)
                 continue
-            key = (entry['room_id'], entry['stream_id'])
+            key = (item['room_id'], item['stream_id'])
             if key in seen:
                 duplicates += 1
                 continue
             seen.add(key)
+            entry = dict((f, item.get(f) if item.get(f) is not None else p[f]) for f in fields[2:] + extra)
+            entry.update(room_id=item['room_id'], stream_id=item['stream_id'], user_id=item.get('user_id') or p['user_id'])
             items.append(entry)
-        self.validate(errors)
-        return items, duplicates
+        return items, duplicates, errors
 
-    # -- real run --------------------------------------------------------------------------------
-    def delete_one(self, item, abort):
-        res = self.result_of(item)
-        if abort.error is not None:
-            error = abort.not_attempted()
-            res.update(code=error['code'], message=error['message'], error=error)
-            return res
-        try:
-            reply = self.client.delete_stream(item['room_id'], item['stream_id'], item['user_id'], item['user_name'])
-        except ZegoError as exc:
-            res.update(code=exc.code, message=exc.message, request_id=exc.request_id, attempts=exc.attempts,
-                       response_lost=exc.response_lost, error=exc.to_dict())
-            # the API cannot be reached (or its certificate is not trusted): stop the batch
-            res['stopped_batch'] = abort.note(exc.to_dict(), exc)
-            return res
-        # An earlier lost answer only matters when this answer does not prove who deleted the stream:
-        # after code 0, this request did it; after 138, the lost attempt probably did.
-        res.update(code=reply.code, message=reply.message, request_id=reply.request_id, attempts=reply.attempts,
-                   response_lost=reply.response_lost and reply.code != OK)
-        if reply.code == OK:
-            res['outcome'] = 'deleted'
-        elif reply.code == STREAM_MISSING or reply.code in ROOM_MISSING_CODES:
-            res['outcome'] = 'deleted' if reply.response_lost else 'already_absent'
-        else:
-            err = ZegoError(describe_code(reply.code, reply.message), code=reply.code, request_id=reply.request_id, action='DeleteStream')
-            res['error'] = err.to_dict()
-            res['message'] = err.message
-            res['stopped_batch'] = abort.note(err.to_dict(), reply.code)
-        return res
+    def plan(self, items):
+        """state=present: list each room once; a listed stream is already present, the others are to add. In check
+        mode, the rooms whose list is empty are asked whether they exist (have users), as AddStream would say."""
+        if not self.present:
+            return items
+        todo, rooms = [], {}
+        for request, streams, reply in self.read(LIST_STREAMS, items, 'list the room'):
+            listed = set(s['stream_id'] for s in streams)
+            for item in request.records:
+                item['request_id'] = reply.request_id
+                if item['stream_id'] in listed:
+                    item.update(outcome='already_present', message='the stream is in the room already')
+                elif reply.code in ROOM_MISSING_CODES:
+                    self.no_room([item], reply.code, reply.request_id)
+                else:
+                    todo.append(item)
+                    if not listed and self.module.check_mode:
+                        rooms.setdefault(item['room_id'], {'room_id': item['room_id']})
+        for request, counts, reply in self.read(COUNT_USERS, list(rooms.values()), 'count the users'):
+            for room in request.records:
+                room['user_count'] = counts[room['room_id']]['user_count']
+        for item in todo:
+            room = rooms.get(item['room_id'], {})
+            if room.get('outcome') == 'failed':
+                self.fail_items([item], room['error'], message=room['message'])
+            elif room.get('user_count') == 0:
+                self.no_room([item], None, room.get('request_id'))
+        return [item for item in todo if item['outcome'] != 'failed']
 
-    @staticmethod
-    def result_of(item, **fields):
-        """The result of one stream: its IDs and user, before any answer (ZEGO's inputs beyond those stay out)."""
-        res = dict((k, item[k]) for k in ('room_id', 'stream_id', 'user_id'))
-        res.update(outcome='failed', code=None, message=None, request_id=None, attempts=0, response_lost=False,
-                   stopped_batch=False)
-        res.update(fields)
-        return res
-
-    def add_one(self, item, abort):
-        res = self.result_of(item)
-        if abort.error is not None:
-            error = abort.not_attempted()
-            res.update(code=error['code'], message=error['message'], error=error)
-            return res
-        try:
-            reply = self.client.add_stream(item['room_id'], item['stream_id'], item['user_id'], item['user_name'],
-                                           item['title'], item['extra_info'], item['moderation_opt_out'])
-        except ZegoError as exc:
-            res.update(code=exc.code, message=exc.message, request_id=exc.request_id, attempts=exc.attempts,
-                       response_lost=exc.response_lost, error=exc.to_dict())
-            res['stopped_batch'] = abort.note(exc.to_dict(), exc)
-            return res
-        res.update(code=reply.code, message=reply.message, request_id=reply.request_id, attempts=reply.attempts,
-                   response_lost=reply.response_lost and reply.code != OK)
-        if reply.code == OK or (reply.code == SAME_STREAM_BUSY and reply.response_lost):
-            res['outcome'] = 'added'
-            return res
-        text = describe_code(reply.code, reply.message)
-        if reply.code in ROOM_MISSING_CODES:
-            text = '%s (%s)' % (ROOM_GONE % item['room_id'], text)
-        err = ZegoError(text, code=reply.code, request_id=reply.request_id, action='AddStream')
-        res.update(error=err.to_dict(), message=err.message, stopped_batch=abort.note(err.to_dict(), reply.code))
-        return res
-
-    def max_in_flight(self):
-        return self.params['concurrency'] or MAX_CONCURRENCY
-
-    def send_all(self, action, items, one):
-        """``one(item, abort)`` for every item on as many threads as ``action``'s rate needs."""
-        abort = Abort()
-        client = self.client  # built (and the shared store connected) before the first request
-        client.expect(action, len(items))
-        cap = min(self.max_in_flight(), max(len(items), 1))
-        if cap <= 1:
-            return [one(item, abort) for item in items]
-        # what the configured rate needs: while the pace is lower (slow start, after rate-limit answers) the
-        # extra workers only wait for their slots, and the rate can come back without waiting for them
-        rate = client.rate_for(action) * RATE_SAFETY
-        initial = int(math.ceil(rate * INITIAL_LATENCY)) + 1
-        in_flight = InFlight(cap, rate=lambda: rate, latency=lambda: client.latency, initial=initial)
-        return run_in_flight(items, lambda item: one(item, abort), in_flight)
-
-    def delete_all(self, items):
-        return self.send_all('DeleteStream', items, self.delete_one)
-
-    # -- state=present -----------------------------------------------------------------------------
-    def list_rooms(self, items):
-        """{room: (stream IDs, request_id, ZegoError or None, exists)} from one list call per distinct room;
-        ``exists`` is False when ZEGO said the room does not exist, None when the list could not tell."""
-        rooms = {}
+    def no_room(self, items, code, request_id):
         for item in items:
-            rooms.setdefault(item['room_id'], None)
-        for room in rooms:
-            try:
-                streams, reply = self.client.describe_stream_list(room)
-                ids = set(s['stream_id'] for s in streams)
-                exists = False if reply.code in ROOM_MISSING_CODES else (True if ids else None)
-                rooms[room] = (ids, reply.request_id, None, exists)
-            except ZegoError as exc:
-                rooms[room] = (None, exc.request_id, exc, None)
-        return rooms
+            error = {'code': code, 'message': NO_ROOM % item['room_id'], 'request_id': request_id, 'action': 'AddStream'}
+            self.fail_items([item], error)
 
-    def count_users(self, rooms):
-        """Check mode: whether each room whose list could not tell exists (it has users), by DescribeUserNum."""
-        unknown = [room for room, (ids, dummy, exc, exists) in rooms.items() if exc is None and exists is None]
-        for part in chunks(unknown, DESCRIBE_USER_NUM_MAX_ROOMS):
-            try:
-                counts, dummy = self.client.describe_user_num(part)
-            except ZegoError as exc:
-                for room in part:
-                    rooms[room] = rooms[room][:2] + (exc, None)
-                continue
-            for room in part:
-                rooms[room] = rooms[room][:3] + (counts[room]['user_count'] > 0,)
+    def predict(self, todo):
+        if not self.present:
+            return self.predict_absent(todo)
+        for item in todo:
+            item['message'] = 'check mode: the stream is not in the room and would be added'
 
-    def present(self, items):
-        rooms = self.list_rooms(items)
-        if self.module.check_mode:
-            self.count_users(rooms)
-        results, todo = [], []
-        for item in items:
-            ids, request_id, exc, exists = rooms[item['room_id']]
-            res = self.result_of(item, request_id=request_id)
-            if exc is not None:
-                res.update(message='could not list the room: %s' % exc.message, error=exc.to_dict())
-            elif item['stream_id'] in ids:
-                res.update(outcome='already_present', message='the stream is in the room already')
-            elif exists is False:
-                res.update(message=ROOM_GONE % item['room_id'], error={
-                    'code': None, 'message': ROOM_GONE % item['room_id'], 'request_id': request_id, 'action': 'AddStream'})
-            elif self.module.check_mode:
-                res.update(outcome='added', message='check mode: the stream is not in the room and would be added')
-            else:
-                res = None
-                todo.append(item)
-            results.append(res)
-        added = iter(self.send_all('AddStream', todo, self.add_one) if todo else [])
-        return [res if res is not None else next(added) for res in results]
+    def predict_absent(self, todo):
+        for request, streams, reply in self.read(LIST_STREAMS, todo, 'list the room'):
+            present = set(s['stream_id'] for s in streams)
+            for item in request.records:
+                item['request_id'] = reply.request_id
+                if item['stream_id'] in present:
+                    item['message'] = 'check mode: the stream is present and would be deleted'
+                else:
+                    item.update(outcome='already_absent', message='check mode: the stream is not in the room')
 
-    # -- check mode ------------------------------------------------------------------------------
-    def predict_all(self, items):
-        rooms = {}
-        for item in items:
-            rooms.setdefault(item['room_id'], None)
-        for room in rooms:
-            try:
-                streams, reply = self.client.describe_stream_list(room)
-                rooms[room] = (set(s['stream_id'] for s in streams), reply.request_id, None)
-            except ZegoError as exc:
-                rooms[room] = (None, exc.request_id, exc)
-        results = []
-        for item in items:
-            present, request_id, exc = rooms[item['room_id']]
-            res = self.result_of(item, code=None, request_id=request_id)
-            if exc is not None:
-                res.update(outcome='failed', message='could not list the room: %s' % exc.message, error=exc.to_dict())
-            elif item['stream_id'] in present:
-                res.update(outcome='deleted', message='check mode: the stream is present and would be deleted')
-            else:
-                res.update(outcome='already_absent', message='check mode: the stream is not in the room')
-            results.append(res)
-        return results
+    def requests(self, todo):
+        return self.group(ADD_STREAM if self.present else DELETE_STREAM, todo)
 
-    # -- the run ---------------------------------------------------------------------------------
-    def run(self):
-        items, duplicates = self.collect()
-        state = self.params['state']
-        changed, unchanged = ('added', 'already_present') if state == 'present' else ('deleted', 'already_absent')
-        if not items:
-            results = []
-        elif state == 'present':
-            results = self.present(items)
-        elif self.module.check_mode:
-            results = self.predict_all(items)
-        else:
-            results = self.delete_all(items)
-        summary = {'total': len(results), changed: 0, unchanged: 0, 'failed': 0, 'duplicates': duplicates}
-        for res in results:
-            summary[res['outcome']] += 1
-        self.result['changed'] = summary[changed] > 0
-        if self.module._diff:
-            before, after = {}, {}
-            other = 'absent' if state == 'present' else 'present'
-            for res in results:
-                if res['outcome'] == 'failed':
-                    continue
-                key = '%s/%s' % (res['room_id'], res['stream_id'])
-                before[key] = other if res['outcome'] == changed else state
-                after[key] = state
-            self.result['diff'] = {'before': before, 'after': after}
-        if self.params['streams'] is None:
-            self.result['stream'] = results[0]
-        else:
-            self.result['streams'] = results
-            self.result['summary'] = summary
-        failed = [r for r in results if r['outcome'] == 'failed']
-        if failed and self.params['streams'] is None:
-            self.fail('%s/%s: %s' % (failed[0]['room_id'], failed[0]['stream_id'], failed[0]['message']))
-        if failed:
-            shown = '; '.join('%s/%s: %s' % (r['room_id'], r['stream_id'], r['message']) for r in failed[:5])
-            more = ' (and %d more)' % (len(failed) - 5) if len(failed) > 5 else ''
-            self.fail('%d of %d streams failed: %s%s' % (len(failed), len(results), shown, more))
-        self.exit()
+    def send(self, request):
+        super(ZegoStream, self).send(request)
+        for item in request.records:
+            if item['code'] == SAME_STREAM_BUSY and item['response_lost'] and self.present:
+                # the answer to an earlier attempt was lost: that attempt most likely added the stream
+                item.pop('error', None)
+                item.update(outcome='added', message='added (an earlier attempt whose answer was lost added it)')
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=zego_argument_spec(
+        argument_spec=batch_argument_spec(
             room_id=dict(type='str'),
             stream_id=dict(type='str'),
             user_id=dict(type='str', default=DEFAULT_USER_ID),
             user_name=dict(type='str'),
+            title=dict(type='str'),
+            extra_info=dict(type='str'),
+            moderation_opt_out=dict(type='bool'),
             streams=dict(type='list', elements='dict', options=dict(
                 room_id=dict(type='str', required=True),
                 stream_id=dict(type='str', required=True),
@@ -664,11 +493,7 @@ def main():
                 extra_info=dict(type='str'),
                 moderation_opt_out=dict(type='bool'),
             )),
-            title=dict(type='str'),
-            extra_info=dict(type='str'),
-            moderation_opt_out=dict(type='bool'),
             state=dict(type='str', default='absent', choices=['absent', 'present']),
-            concurrency=dict(type='int'),
         ),
         mutually_exclusive=[('room_id', 'streams'), ('stream_id', 'streams')],
         required_together=[('room_id', 'stream_id')],

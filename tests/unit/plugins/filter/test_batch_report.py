@@ -55,6 +55,10 @@ def test_check_mode_lists_what_would_change():
     assert run['report']['check_mode'] is True
     assert run['failure'] == '' and run['report']['error'] == ''
     assert 'started' not in run['report']
+    # a template may give the flag as a text
+    assert batch_report(kick_result(['kicked']), 'users', check_mode='False', verb='kick', changed='kicked',
+                        now=NOW)['show'] == {'check_mode': False, 'total': 1, 'kicked': 1, 'already_absent': 0, 'failed': 0,
+                                             'duplicates': 1, 'failed_items': [], 'would_kick': []}
 
 
 def test_rooms_are_named_by_their_id_alone():

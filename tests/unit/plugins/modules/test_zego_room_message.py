@@ -81,8 +81,8 @@ def test_a_room_that_does_not_exist_fails_with_a_clear_message(zego_http, run_mo
     result, failed = run_module(zego_room_message, {'room_ids': ['gone', 'live'], 'text': 'x', 'concurrency': 1})
     assert failed and result['changed']
     assert [r['outcome'] for r in result['rooms']] == ['failed', 'sent']
-    assert 'room gone does not exist' in result['rooms'][0]['message']
-    assert result['msg'].startswith('1 of 2 rooms failed: gone: room gone does not exist')
+    assert 'the room does not exist' in result['rooms'][0]['message']
+    assert result['msg'].startswith('1 of 2 rooms failed: gone: code %d' % code)
 
 
 def test_206_is_paced_and_retried(zego_http, run_module):
@@ -111,7 +111,7 @@ def test_check_mode_counts_users_and_sends_nothing(zego_http, run_module):
     rooms = ['r%02d' % i for i in range(12)]
     zego_http.expect('DescribeUserNum', {'RoomId[]': rooms[:10]}, data=counts(**dict((r, 2) for r in rooms[:10])))
     zego_http.expect('DescribeUserNum', {'RoomId[]': rooms[10:]}, data=counts(r10=5, r11=0))
-    result, failed = run_module(zego_room_message, {'room_ids': rooms, 'text': 'x'}, check_mode=True)
+    result, failed = run_module(zego_room_message, {'room_ids': rooms, 'text': 'x', 'concurrency': 1}, check_mode=True)
     assert failed and result['changed']
     assert [r['outcome'] for r in result['rooms']] == ['sent'] * 11 + ['failed']
     assert [r['user_count'] for r in result['rooms']][-2:] == [5, 0]
