@@ -242,11 +242,14 @@ def test_message_rate_limits(action):
 
         codes = [send(IsTest="true") for dummy in range(11)]
         assert codes == [0] * 10 + [206]
-        # production has its own window of 100
-        codes = [send() for dummy in range(101)]
+        assert len(server.messages()) == 10
+        assert server.stats()["by_action"][action] == {"0": 10, "206": 1}
+        # production has its own window of 100 (counted at one instant: 101 requests over HTTP can take longer
+        # than the window on a loaded machine)
+        with server._lock:  # pylint: disable=protected-access
+            codes = [server._rate_limited_locked(action, {"RoomId": "live"}, 1000.0)  # pylint: disable=protected-access
+                     for dummy in range(101)]
         assert codes == [0] * 100 + [206]
-        assert len(server.messages()) == 110
-        assert server.stats()["by_action"][action] == {"0": 110, "206": 2}
 
 
 def test_each_message_action_has_its_own_window():
