@@ -17,8 +17,12 @@ from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.zego.rtc.plugins.filter.stream_cleanup import split_ids
 from ansible_collections.zego.rtc.plugins.module_utils.base import check_id
+from ansible_collections.zego.rtc.plugins.module_utils.text_limits import check_text
 
 CUSTOM_REASON_MAX = 256  # CloseRoom / KickoutUser CustomReason, UTF-8 bytes
+NOTICE_DELAY_MAX = 3600  # seconds a playbook waits between its notice and its action, at most
+MESSAGE_KINDS = ('broadcast', 'barrage', 'command')
+MESSAGE_CATEGORIES = ('system', 'chat')
 
 # The kinds of items a playbook acts on:
 #   list      the option that takes a list of items (dicts with `fields`, or plain IDs)
@@ -44,6 +48,18 @@ OPTIONS = {
     'user_id': None,
     'user_name': None,
     'room_close_callback': None,
+    # add_streams
+    'title': None,
+    'extra_info': None,
+    'moderation_opt_out': None,
+    # notify_rooms
+    'message': None,
+    'kind': 'broadcast',
+    'category': None,
+    'to_user_ids': [],
+    # a notice broadcast to the rooms before kick_users / close_rooms act, and the seconds to wait after it
+    'notice': '',
+    'notice_delay': 0,
 }
 
 
@@ -170,7 +186,7 @@ def _option(name, value, errors):
         if isinstance(value, bool) or size < 1 or (isinstance(value, float) and value != size):
             errors.append('chunk_size must be a whole number of at least 1, got %r' % (value,))
         return size
-    if name in ('fail_on_error', 'room_close_callback'):
+    if name in ('fail_on_error', 'room_close_callback', 'moderation_opt_out'):
         try:
             return boolean(value, strict=True)
         except TypeError:
@@ -191,6 +207,38 @@ def _option(name, value, errors):
         if size > CUSTOM_REASON_MAX:
             errors.append('custom_reason is %d bytes long; ZEGO allows at most %d' % (size, CUSTOM_REASON_MAX))
         return value
+    if name in ('title', 'extra_info', 'message', 'notice'):
+        value = '%s' % (value,)
+        err = check_text('message' if name == 'notice' else name, value, name=name)
+        if err:
+            errors.append(err)
+        return value
+    if name in ('kind', 'category'):
+        choices = MESSAGE_KINDS if name == 'kind' else MESSAGE_CATEGORIES
+        if value not in choices:
+            errors.append('%s must be one of %s, got %r' % (name, ', '.join(choices), value))
+        return value
+    if name == 'to_user_ids':
+        try:
+            ids = split_ids(value)
+        except AnsibleFilterError:
+            errors.append('to_user_ids must be a text of user IDs separated by newlines, commas or spaces, or a list')
+            return []
+        ids = [user for i, user in enumerate(ids) if user not in ids[:i]]
+        for i, user in enumerate(ids):
+            err = check_id('user_id', user)
+            if err:
+                errors.append(_at('to_user_ids[%d]' % i, 'user_id', err))
+        return ids
+    if name == 'notice_delay':
+        try:
+            delay = float(value)
+        except (TypeError, ValueError):
+            delay = -1
+        if isinstance(value, bool) or not 0 <= delay <= NOTICE_DELAY_MAX:
+            errors.append('notice_delay must be a number of seconds from 0 to %d, got %r' % (NOTICE_DELAY_MAX, value))
+            return 0
+        return int(delay) if delay == int(delay) else delay
     # user_id, user_name: the modules' rules
     value = _text(value)
     err = check_id(name, value)
@@ -199,14 +247,29 @@ def _option(name, value, errors):
     return value
 
 
-def parse_input(data, items, verb='handle'):
+def _message_rules(result, required, errors):
+    """What only makes sense together: a message's kind with its category and targets; a notice's delay."""
+    kind = result.get('kind', OPTIONS['kind'])
+    if result.get('category') == 'chat' and kind == 'command':
+        errors.append('category applies to broadcast and barrage messages, not to kind=command')
+    if result.get('to_user_ids') and kind != 'command':
+        errors.append('to_user_ids applies to kind=command only (kind is %s)' % kind)
+    if result.get('notice_delay') and not result.get('notice'):
+        errors.append('notice_delay needs a notice: the text to broadcast before acting')
+    for name in required:
+        if not _given(result.get(name)):
+            errors.append('%s is required' % name)
+
+
+def parse_input(data, items, verb='handle', required=()):
     """Parse and validate a playbook's input.
 
     ``data`` maps the playbook's input names to what the user gave (unset ones may be left out or be
     None or empty); ``items`` is the kind of items the playbook acts on (``streams``, ``users``,
     ``rooms`` or ``stream_ids``); ``verb`` is what it does to them, for messages. Returns a dict with
     ``errors`` (every problem, each naming its field), the items under their kind's name, ``count``, and
-    every common option in ``data``, normalised (``chunk_size`` an int, ``fail_on_error`` a bool, ...)."""
+    every common option in ``data``, normalised (``chunk_size`` an int, ``fail_on_error`` a bool, ...).
+    ``required`` names options that must be given (e.g. ``['message']``)."""
     if not isinstance(data, dict):
         raise AnsibleFilterError('parse_input: expected a dictionary of inputs, got %s' % type(data).__name__)
     if items not in ITEM_KINDS:
@@ -224,6 +287,7 @@ def parse_input(data, items, verb='handle'):
     for name in OPTIONS:
         if name in data:
             result[name] = _option(name, data[name], errors)
+    _message_rules(result, required, errors)
     result['count'] = len(result[items])
     result['errors'] = errors
     return result

@@ -262,3 +262,29 @@ COUNT_USERS = Action('DescribeUserNum', Pace(10, 1), [('RoomId', 'room_id', None
 LIST_USERS = Action('DescribeUserList', Pace(200, room_interval=1.0),
                     [_ROOM, ('Mode', 'mode', _whole), ('Limit', 'limit', _whole), ('Marker', 'marker', None)],
                     empty=ROOM_MISSING_CODES, read=_user_page)
+
+# Room lifecycle (sections 3.3 and 10). AddStream 10/s per AppID (1/s in the test environment); the room must
+# exist (have users): AddStream cannot create one.
+_NO_ROOM_HINT = ' (the room does not exist, it has no users: AddStream cannot create a room)'
+ADD_STREAM = Action('AddStream', Pace(10, 1, write=True),
+                    [_ROOM, ('UserId', 'user_id', None), ('UserName', 'user_name', None), _STREAM,
+                     ('StreamTitle', 'title', None), ('ExtraInfo', 'extra_info', None),
+                     ('CensorFlag', 'moderation_opt_out', lambda v: None if v is None else _flag(v))],
+                    hints=dict((code, _NO_ROOM_HINT) for code in ROOM_MISSING_CODES))
+
+
+# Room messages (section 10): 100/s per AppID each (10/s in the test environment). MessageCategory 1 is a system
+# message, 2 a chat message; SendCustomCommand takes 1-10 ToUserId[] (none: everyone in the room) and answers no
+# MessageId.
+MESSAGE_CATEGORIES = {'system': '1', 'chat': '2'}
+COMMAND_MAX_USERS = 10
+_MESSAGE_PACE = Pace(100, 10, write=True)
+_NO_ROOM_TO_SEND = dict((code, ' (the room does not exist, it has no users)') for code in ROOM_MISSING_CODES)
+_SENDER = [_ROOM, ('UserId', 'user_id', None), ('UserName', 'user_name', None),
+           ('MessageCategory', 'category', lambda v: MESSAGE_CATEGORIES[v or 'system']), ('MessageContent', 'text', None)]
+SEND_BROADCAST = Action('SendBroadcastMessage', _MESSAGE_PACE, _SENDER, hints=_NO_ROOM_TO_SEND)
+SEND_BARRAGE = Action('SendBarrageMessage', _MESSAGE_PACE, _SENDER, hints=_NO_ROOM_TO_SEND)
+SEND_COMMAND = Action('SendCustomCommand', _MESSAGE_PACE,
+                      [_ROOM, ('FromUserId', 'user_id', None), ('ToUserId', 'to_user_ids', None),
+                       ('MessageContent', 'text', None)], hints=_NO_ROOM_TO_SEND)
+MESSAGE_ACTIONS = {'broadcast': SEND_BROADCAST, 'barrage': SEND_BARRAGE, 'command': SEND_COMMAND}

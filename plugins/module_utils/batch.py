@@ -323,7 +323,11 @@ class BatchModule(ZegoModule):
             self._set(item, attempts=reply.attempts, response_lost=lost)
             if outcome == 'absent' and not reply.response_lost:
                 item['outcome'] = 'already_absent'
+        self.answered(request, reply)
         return None
+
+    def answered(self, request, reply):
+        """A module that reads something from ZEGO's answer to a write (a MessageId) takes it here."""
 
     def proceed(self):
         """Called when a request's slot has come: it is not sent if the batch stopped while it waited."""

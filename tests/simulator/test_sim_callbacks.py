@@ -119,7 +119,7 @@ def test_publish_sends_a_signed_stream_create():
 
 
 def test_add_stream_and_delete_stream():
-    with Receiver() as rec, make_sim(rec.url, rooms={"room1": []}) as sim:
+    with Receiver() as rec, make_sim(rec.url, rooms={"room1": {"users": ["u1"]}}) as sim:
         client = Client(sim.base_url)
         assert client.code("AddStream", RoomId="room1", UserId="u9", StreamId="s9") == 0
         assert sim.callbacks.wait_idle(30)

@@ -380,6 +380,9 @@ def test_list_app_rate_207():
 
 def test_add_stream(sim, client):
     assert client.code("AddStream", RoomId="ghost", UserId="u", StreamId="n1") == 104
+    # a room without users does not exist for ZEGO (streams alone do not keep it open)
+    assert client.code("AddStream", RoomId="room1", UserId="u", StreamId="n1") == 104
+    sim.add_users("room1", ["u1"])
     assert client.code("AddStream", RoomId="room1", UserId="u", StreamId="s1") == 1012
     assert client.code("AddStream", RoomId="room1", UserId="u9", UserName="Nine", StreamId="n1") == 0
     items = client.api("DescribeSimpleStreamList", RoomId="room1")["Data"]["StreamList"]
@@ -464,6 +467,7 @@ def test_rate_config_at_runtime(sim, client):
 
 def test_add_stream_has_its_own_window():
     with Simulator(app_id=APP_ID, secret=SECRET, rate=2, rooms=ROOMS) as server:
+        server.add_users("room1", ["u1"])
         cli = Client(server.base_url)
         assert [cli.delete("room1", "x") for dummy in range(2)] == [138, 138]
         assert cli.code("AddStream", RoomId="room1", UserId="u", StreamId="a1") == 0

@@ -32,7 +32,7 @@ class Seq(object):
 @pytest.fixture
 def sim():
     with Simulator(app_id=APP_ID, secret=SECRET, rate=0, list_room_interval=0,
-                   rooms={"room1": [{"stream_id": "s1", "user_id": "u1"}]}) as server:
+                   rooms={"room1": {"streams": [{"stream_id": "s1", "user_id": "u1"}], "users": ["u1"]}}) as server:
         yield server
 
 

@@ -5,8 +5,9 @@
 
 It implements the public-parameter and signature checks, DeleteStream,
 DescribeSimpleStreamList and AddStream on an in-memory room/stream store,
-the media-service stream ban (Forbid/ResumeRTCStream(s)) and the room
-prohibition rules (Set/Describe/DelForbidStreamRule(s)),
+the media-service stream ban (Forbid/ResumeRTCStream(s)), the room
+prohibition rules (Set/Describe/DelForbidStreamRule(s)), room messages
+(SendBroadcastMessage, SendBarrageMessage, SendCustomCommand),
 ZEGO's documented rate limits, and injectable faults (error codes, HTTP 5xx,
 dropped connections, slow and garbage answers).  A JSON admin API under
 ``/_sim/`` inspects and drives it.
@@ -73,6 +74,10 @@ ACTION_SPECS = {
     "DescribeUserNum": {"app": 10, "test": 1, "code": 206, "handler": "_user_num_locked"},
     "DescribeUsers": {"app": 10, "test": 10, "code": 206, "handler": "_describe_users_locked"},
     "DescribeUserList": {"app": 200, "test": 200, "room_interval": 1.0, "code": 207, "handler": "_user_list_locked"},
+    # room messages (zego-api.md section 10): 100/s per AppID each, 10/s in the test environment
+    "SendBroadcastMessage": {"app": 100, "test": 10, "code": 206, "handler": "_message_locked"},
+    "SendBarrageMessage": {"app": 100, "test": 10, "code": 206, "handler": "_message_locked"},
+    "SendCustomCommand": {"app": 100, "test": 10, "code": 206, "handler": "_message_locked"},
 }
 
 # Media-service answers (zego-api.md section 9.1). ZEGO does not document what a stale Sequence gets;
@@ -97,6 +102,15 @@ KICKOUT_MAX_USERS = 5
 DESCRIBE_USERS_MAX = 10
 USER_NUM_MAX_ROOMS = 10
 USER_LIST_MAX = 200
+# Room messages (section 10): MessageContent at most 1024 bytes (longer: 50012, empty: 1008), MessageCategory
+# 1 (system) or 2 (chat), SendCustomCommand ToUserId[] 1-10. ZEGO does not document the answer to more than
+# 10 targets; the simulator answers 2 (input parameter error).
+MESSAGE_MAX_BYTES = 1024
+MESSAGE_CATEGORIES = ("1", "2")
+COMMAND_MAX_TARGETS = 10
+# What a message to a room that does not exist gets: ZEGO documents 104 and says 5024 and 50001 mean the same
+MESSAGE_MISSING_ROOM_CODES = (104, 5024, 50001)
+MESSAGE_LIMIT = 10000       # messages kept for /_sim/messages (oldest dropped first)
 ACTIONS = tuple(ACTION_SPECS)
 
 FAULT_KINDS = (
@@ -114,6 +128,7 @@ MAX_LEN = {
     "StreamTitle": 127,
     "ExtraInfo": 1024,
     "CustomReason": 256,
+    "FromUserId": 64,
 }
 
 MESSAGES = {
@@ -136,6 +151,8 @@ MESSAGES = {
     206: "App request QPS too high, rate limited",
     207: "Room request QPS too high, rate limited",
     1012: "Multiple users operating on the same stream",
+    1008: "MessageContent empty",
+    50012: "Message length exceeds limit",
     105: "User does not exist",
     5018: "Room destroyed or does not exist",
     5024: "Room does not exist",
@@ -362,8 +379,8 @@ class CallbackSender:
         created = int(stream.get("create_time") or time.time() * 1000)
         fields = self.stream_fields(room_id, stream)
         fields.update({
-            "title": "", "stream_attr": '{"cid":0}', "create_time": str(created // 1000),
-            "create_time_ms": str(created), "extra_info": "", "recreate": "0",
+            "title": stream.get("title") or "", "stream_attr": '{"cid":0}', "create_time": str(created // 1000),
+            "create_time_ms": str(created), "extra_info": stream.get("extra_info") or "", "recreate": "0",
             "publish_id": fields["user_id"], "publish_name": fields["user_name"],
             "rtmp_url": ["rtmp://play.example.invalid/live/%s" % stream["stream_id"]],
             "hls_url": [], "hdl_url": [], "pic_url": [],
@@ -576,7 +593,7 @@ class Simulator:
                  latency_ms=0, faults=None, tls_cert=None, tls_key=None, missing_room_code=138,
                  list_room_interval=10.0, list_rate=50, clock_offset=0.0, slow_ms=5000,
                  request_log=None, rooms=None, rules_enabled=True, rule_time="duration", rule_missing_code=0,
-                 callback_url=None, callback_secret=None, callback_retry_scale=1.0):
+                 callback_url=None, callback_secret=None, callback_retry_scale=1.0, message_missing_room_code=104):
         if not _is_loopback(host):
             raise SimulatorError("host must be a loopback address, got %r" % host)
         if (tls_cert is None) != (tls_key is None):
@@ -596,10 +613,14 @@ class Simulator:
             "list_room_interval": list_room_interval, "list_rate": list_rate,
             "clock_offset": clock_offset, "slow_ms": slow_ms, "faults": faults,
             "rules_enabled": rules_enabled, "rule_time": rule_time, "rule_missing_code": rule_missing_code,
+            "message_missing_room_code": message_missing_room_code,
         })
         self._banned = collections.OrderedDict()
         self._sequences = {}
         self._rules = collections.OrderedDict()
+        self._messages = collections.deque(maxlen=MESSAGE_LIMIT)
+        self._message_seq = 0
+        self._message_ids = {}
         self._rooms = {}
         self._log = collections.deque(maxlen=LOG_LIMIT)
         self._seq = 0
@@ -721,6 +742,10 @@ class Simulator:
                 value = int(value)
                 if value not in (0, 50124):
                     raise SimulatorError("rule_missing_code must be 0 or 50124")
+            elif key == "message_missing_room_code":
+                value = int(value)
+                if value not in MESSAGE_MISSING_ROOM_CODES:
+                    raise SimulatorError("message_missing_room_code must be one of %s" % (MESSAGE_MISSING_ROOM_CODES,))
             else:
                 raise SimulatorError("unknown config key %r" % key)
             cfg[key] = value
@@ -734,8 +759,9 @@ class Simulator:
         """Change rate, latency_ms, missing_room_code, list_room_interval, list_rate,
         clock_offset, slow_ms, faults (random fault spec), rules_enabled (prohibition rules
         feature; off: code 9), rule_time (how DescribeForbidStreamRules reports EffectiveTime:
-        "duration" or "timestamp") or rule_missing_code (DelForbidStreamRule of a missing rule:
-        0 or 50124) at run time."""
+        "duration" or "timestamp"), rule_missing_code (DelForbidStreamRule of a missing rule:
+        0 or 50124) or message_missing_room_code (a message to a room that does not exist: 104, 5024
+        or 50001) at run time."""
         with self._lock:
             self._configure_locked(changes)
             return self.config()
@@ -903,6 +929,8 @@ class Simulator:
             self._banned = collections.OrderedDict()
             self._sequences = {}
             self._rules = collections.OrderedDict()
+            self._messages.clear()
+            self._message_ids = {}
             self._rng = random.Random(self._fault_spec["seed"])
             self._reset_stats_locked()
             if rooms:
@@ -993,7 +1021,10 @@ class Simulator:
         arrays = dict((k[:-2], v) for k, v in params.items() if k.endswith("[]"))
         if arrays:
             entry["arrays"] = arrays
-        for name, key in (("CustomReason", "custom_reason"), ("RoomCloseCallback", "room_close_callback")):
+        for name, key in (("CustomReason", "custom_reason"), ("RoomCloseCallback", "room_close_callback"),
+                          ("StreamTitle", "stream_title"), ("ExtraInfo", "extra_info"), ("CensorFlag", "censor_flag"),
+                          ("FromUserId", "from_user_id"), ("MessageCategory", "message_category"),
+                          ("MessageContent", "message_content")):
             if params.get(name) is not None:
                 entry[key] = params[name]
         self._log.append(entry)
@@ -1099,10 +1130,15 @@ class Simulator:
             if self.callbacks is not None:
                 self.callbacks.stream_close(room_id, gone, 100)
             return 0, None
-        if room is None:
+        # the room must exist, i.e. have users (ZEGO destroys a room when its last user leaves);
+        # AddStream cannot create one
+        if self._open_room(room_id) is None:
             return 104, None
         if stream_id in self._banned:
             return BANNED_CODE, None
+        censor = params.get("CensorFlag")
+        if censor is not None and censor not in ("0", "1"):
+            return 2, None  # ZEGO documents 0 and 1 only; the simulator refuses anything else
         if stream_id in room.streams:
             return 1012, None
         room.streams[stream_id] = {
@@ -1111,6 +1147,10 @@ class Simulator:
             "user_name": params.get("UserName") or "",
             "create_time": int(time.time() * 1000),
             "stream_number_id": room.next_number,
+            # only streams added by AddStream carry these (DescribeSimpleStreamList does not return them)
+            "title": params.get("StreamTitle") or "",
+            "extra_info": params.get("ExtraInfo") or "",
+            "censor_flag": int(censor or 0),
         }
         room.next_number += 1
         if self.callbacks is not None:
@@ -1408,6 +1448,70 @@ class Simulator:
         return 0, {"Marker": following, "UserList": [
             {"UserId": u["user_id"], "UserName": u["user_name"], "UserRole": u["user_role"]} for u in page]}
 
+    # ------------------------------------------------------------------ room messages
+
+    def _message_locked(self, action, params):
+        """SendBroadcastMessage / SendBarrageMessage (RoomId, UserId, UserName, MessageCategory, MessageContent)
+        and SendCustomCommand (RoomId, FromUserId, ToUserId[] 0-10, MessageContent)."""
+        command = action == "SendCustomCommand"
+        sender_key = "FromUserId" if command else "UserId"
+        room_id, sender = params.get("RoomId", ""), params.get(sender_key, "")
+        if not isinstance(room_id, str) or not room_id or not isinstance(sender, str) or not sender:
+            return 2, None
+        targets = None
+        if command:
+            targets = params.get("ToUserId[]")
+            if targets is not None and (len(targets) > COMMAND_MAX_TARGETS or any(not t for t in targets)):
+                return 2, None
+        elif params.get("MessageCategory") not in MESSAGE_CATEGORIES:
+            return 2, None
+        if self._too_long(params, ("RoomId", sender_key, "UserName")) or \
+                any(_blen(t) > MAX_LEN["UserId"] for t in targets or ()):
+            return 3, None
+        content = params.get("MessageContent")
+        if not content:
+            return 1008, None
+        if _blen(content) > MESSAGE_MAX_BYTES:
+            return 50012, None
+        room = self._open_room(room_id)
+        if room is None:
+            return self._cfg["message_missing_room_code"], None
+        # a client logged in with the sender's UserId does not receive the message
+        if targets is None:
+            recipients = [u for u in room.users if u != sender]
+        else:
+            recipients = [u for u in room.users if u in targets and u != sender]
+        data, message_id = None, None
+        if action == "SendBroadcastMessage":
+            message_id = self._message_ids[room_id] = self._message_ids.get(room_id, 0) + 1
+            data = {"MessageId": message_id}
+        elif action == "SendBarrageMessage":
+            self._message_ids[room_id] = self._message_ids.get(room_id, 0) + 1
+            message_id = "1_%d_%d" % (int(time.time() * 1000), self._message_ids[room_id])
+            data = {"MessageId": message_id}
+        self._message_seq += 1
+        self._messages.append({
+            "seq": self._message_seq, "time": time.time(), "action": action,
+            "kind": {"SendBroadcastMessage": "broadcast", "SendBarrageMessage": "barrage"}.get(action, "command"),
+            "room_id": room_id, "user_id": sender, "user_name": params.get("UserName"),
+            "category": None if command else int(params["MessageCategory"]), "content": content,
+            "to_user_ids": None if targets is None else list(targets), "recipients": recipients,
+            "message_id": message_id,
+        })
+        return 0, data
+
+    def messages(self, room_id=None):
+        """The messages sent, oldest first (of ``room_id`` only, if given): {"seq", "time", "action", "kind"
+        (broadcast, barrage, command), "room_id", "user_id" (the sender), "user_name", "category" (1 system,
+        2 chat; None for a command), "content", "to_user_ids" (None: the whole room), "recipients" (the users
+        in the room it reached), "message_id" (None for a command)}."""
+        with self._lock:
+            return [dict(m) for m in self._messages if room_id is None or m["room_id"] == room_id]
+
+    def clear_messages(self):
+        with self._lock:
+            self._messages.clear()
+
     def handle_api(self, handler, query):
         """Answer one API request on ``handler`` (a _Handler)."""
         received = time.time()
@@ -1484,6 +1588,7 @@ class Simulator:
             "/_sim/publish": self._admin_publish,
             "/_sim/users": self._admin_users,
             "/_sim/callbacks": self._admin_callbacks,
+            "/_sim/messages": self._admin_messages,
         }
         func = handlers.get(route)
         if func is None:
@@ -1631,6 +1736,14 @@ class Simulator:
             raise
         return 200, {"stream": stream, "callback": self.callbacks is not None}
 
+    def _admin_messages(self, method, query, _payload):
+        if method == "GET":
+            return 200, {"messages": self.messages(query.get("room_id", [None])[0])}
+        if method == "DELETE":
+            self.clear_messages()
+            return 200, {"messages": []}
+        return 405, {"error": "use GET or DELETE"}
+
     def _admin_callbacks(self, method, _query, _payload):
         if self.callbacks is None:
             return 404, {"error": "callbacks are off (start with --callback-url and --callback-secret)"}
@@ -1715,6 +1828,8 @@ def build_parser():
                         help="DescribeForbidStreamRules EffectiveTime: the rule's duration (default) or its end timestamp")
     parser.add_argument("--rule-missing-code", type=int, default=0, choices=(0, 50124),
                         help="DelForbidStreamRule answer for a rule that does not exist (default 0)")
+    parser.add_argument("--message-missing-room-code", type=int, default=104, choices=MESSAGE_MISSING_ROOM_CODES,
+                        help="SendBroadcastMessage/SendBarrageMessage/SendCustomCommand code for a room that does not exist")
     parser.add_argument("--callback-url", help="send signed ZEGO server callbacks (stream_create, stream_close) here")
     parser.add_argument("--callback-secret", help="the CallbackSecret that signs the callbacks")
     parser.add_argument("--callback-retry-scale", type=float, default=1.0,
@@ -1742,7 +1857,8 @@ def main(argv=None):
                         request_log=args.request_log, rooms=rooms, rules_enabled=not args.rules_disabled,
                         rule_time=args.rule_time, rule_missing_code=args.rule_missing_code,
                         callback_url=args.callback_url, callback_secret=args.callback_secret,
-                        callback_retry_scale=args.callback_retry_scale)
+                        callback_retry_scale=args.callback_retry_scale,
+                        message_missing_room_code=args.message_missing_room_code)
     except (SimulatorError, OSError, ValueError) as exc:
         parser.error(str(exc))
     stop = threading.Event()

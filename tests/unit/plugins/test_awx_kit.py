@@ -84,6 +84,8 @@ def test_credential_type_inputs():
     ('survey_ban_streams.json', 'ban_streams.yml'),
     ('survey_close_rooms.json', 'close_rooms.yml'),
     ('survey_kick_users.json', 'kick_users.yml'),
+    ('survey_add_streams.json', 'add_streams.yml'),
+    ('survey_notify_rooms.json', 'notify_rooms.yml'),
 ])
 def test_surveys_set_variables_the_playbooks_read(survey, playbook):
     with open(os.path.join(AWX, survey)) as f:

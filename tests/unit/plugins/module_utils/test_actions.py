@@ -20,7 +20,7 @@ def make_client(conv):
 
 def test_every_action_has_a_documented_pace_and_a_unique_name():
     entries = [v for v in vars(actions).values() if isinstance(v, actions.Action)]
-    assert len(entries) == 14 and len(set(a.name for a in entries)) == 14
+    assert len(entries) == 18 and len(set(a.name for a in entries)) == 18
     assert all(isinstance(a.pace, actions.Pace) and a.pace.rate > 0 for a in entries)
 
 
@@ -34,6 +34,10 @@ def test_every_action_has_a_documented_pace_and_a_unique_name():
     (actions.LIST_STREAMS, 50, 50, 10.0, False),
     (actions.FORBID_STREAMS, 20, 5, None, True),
     (actions.SET_RULE, 10, 10, None, True),
+    (actions.ADD_STREAM, 10, 1, None, True),
+    (actions.SEND_BROADCAST, 100, 10, None, True),
+    (actions.SEND_BARRAGE, 100, 10, None, True),
+    (actions.SEND_COMMAND, 100, 10, None, True),
 ])
 def test_documented_limits_are_in_the_entries(action, rate, test_rate, room_interval, write):
     pace = action.pace
@@ -127,3 +131,19 @@ def test_a_batch_action_of_one_id_is_sent_in_its_single_form():
 def test_rule_actions_say_that_rules_must_be_enabled():
     assert 'ZEGO support' in actions.SET_RULE.describe(9) and 'ZEGO support' in actions.DESCRIBE_RULES.describe(9)
     assert actions.DELETE_STREAM.describe(9) == describe_code(9)
+
+
+def test_add_stream_and_messages_on_the_wire():
+    fields = {'room_id': 'r', 'stream_id': 's', 'user_id': 'u', 'user_name': None, 'title': 'T', 'extra_info': None,
+              'moderation_opt_out': True}
+    assert actions.ADD_STREAM.query(fields) == [('RoomId', 'r'), ('UserId', 'u'), ('UserName', None), ('StreamId', 's'),
+                                                ('StreamTitle', 'T'), ('ExtraInfo', None), ('CensorFlag', '1')]
+    assert dict(actions.ADD_STREAM.query(dict(fields, moderation_opt_out=False)))['CensorFlag'] == '0'
+    assert dict(actions.ADD_STREAM.query(dict(fields, moderation_opt_out=None)))['CensorFlag'] is None
+    message = {'room_id': 'r', 'user_id': 'u', 'user_name': 'n', 'category': None, 'text': 'hi', 'to_user_ids': ['a']}
+    assert actions.SEND_BROADCAST.query(message) == [('RoomId', 'r'), ('UserId', 'u'), ('UserName', 'n'),
+                                                     ('MessageCategory', '1'), ('MessageContent', 'hi')]
+    assert dict(actions.SEND_BARRAGE.query(dict(message, category='chat')))['MessageCategory'] == '2'
+    assert actions.SEND_COMMAND.query(message) == [('RoomId', 'r'), ('FromUserId', 'u'), ('ToUserId', ['a']),
+                                                   ('MessageContent', 'hi')]
+    assert dict(actions.SEND_COMMAND.query(dict(message, to_user_ids=None)))['ToUserId'] is None
