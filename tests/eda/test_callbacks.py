@@ -43,6 +43,25 @@ def signed(fields, secret=SECRET, timestamp=None, nonce=None):
     return body
 
 
+def signed_capitalised(fields, secret=SECRET, timestamp=None, nonce=None):
+    """A ZEGO moderation callback: Event, AppId, Timestamp (JSON numbers), Nonce, Signature."""
+    import hashlib
+    body = dict(fields)
+    ts = body.get('Timestamp', int(time.time())) if timestamp is None else timestamp
+    body['Timestamp'] = ts
+    body['Nonce'] = nonce if nonce is not None else body.get('Nonce', secrets.token_hex(4))
+    body['Signature'] = hashlib.sha1(''.join(sorted([secret, str(ts), str(body['Nonce'])])).encode()).hexdigest()
+    return body
+
+
+def censor(level='REJECT', event='censor_audio_v2_result', **extra):
+    fields = {'Event': event, 'AppId': APP_ID, 'Code': 0, 'Message': 'success', 'TaskId': 't1',
+              'ResultTaskId': 't1_s1_3', 'Detail': {'RiskLevel': level, 'AudioText': 'x', 'AudioUrl': 'https://a/s1.mp3',
+                                                    'RiskDescription': 'Abuse'}}
+    fields.update(extra)
+    return fields
+
+
 def stream_create(**extra):
     fields = {
         'event': 'stream_create', 'appid': str(APP_ID), 'room_id': 'room1', 'room_session_id': '858861968172269569',
@@ -355,3 +374,116 @@ def test_bad_arguments_name_every_problem(args, messages):
 def test_secret_of_digits_templated_to_a_number():
     assert callbacks.Settings({'port': 1, 'callback_secret': 1234567}).secret == '1234567'
     assert callbacks.Settings({'port': '5000', 'callback_secret': 's', 'app_id': '1234567890'}).app_id == '1234567890'
+
+
+@pytest.mark.parametrize('event', ['censor_audio_v2_result', 'censor_video_v2_audio_result'])
+def test_capitalised_callback_is_verified_and_normalised_in_meta(event):
+    async def scenario():
+        async with Endpoint(app_id=APP_ID) as ep:
+            body = signed_capitalised(censor(event=event))
+            return await ep.post(body), body, ep.queued()
+    (status, text), body, queued = run(scenario())
+    assert status == 200, text
+    (item,) = queued
+    expected = dict(body)
+    del expected['Signature']
+    assert item['payload'] == expected  # ZEGO's names, JSON numbers as sent
+    assert item['meta'] == {'endpoint': '/zego/callback', 'event': event, 'app_id': str(APP_ID),
+                            'timestamp': body['Timestamp'], 'remote_addr': '127.0.0.1', 'risk_level': 'REJECT'}
+
+
+CAPITAL_REJECTS = [
+    ('wrong signature', lambda: dict(signed_capitalised(censor()), Signature='0' * 40), 401),
+    ('signature missing', lambda: dict((k, v) for k, v in signed_capitalised(censor()).items() if k != 'Signature'),
+     401),
+    ('signed with another secret', lambda: signed_capitalised(censor(), secret='other'), 401),
+    ('stale timestamp', lambda: signed_capitalised(censor(), timestamp=int(time.time()) - 121), 401),
+    ('future timestamp', lambda: signed_capitalised(censor(), timestamp=int(time.time()) + 121), 401),
+    ('fractional timestamp', lambda: signed_capitalised(censor(), timestamp=time.time()), 401),
+    ('nonce missing', lambda: dict((k, v) for k, v in signed_capitalised(censor()).items() if k != 'Nonce'), 401),
+    ('foreign AppId', lambda: signed_capitalised(censor(AppId=987654321)), 403),
+    # a body in the capitalised shape is read in that shape only: a lower-case appid does not stand in
+    ('lower-case appid in a capitalised body', lambda: signed_capitalised(
+        dict((k, v) for k, v in censor(appid=APP_ID).items() if k != 'AppId')), 403),
+    ('Event missing', lambda: signed_capitalised(dict((k, v) for k, v in censor().items() if k != 'Event')), 400),
+]
+
+
+@pytest.mark.parametrize('make_body,status', [r[1:] for r in CAPITAL_REJECTS], ids=[r[0] for r in CAPITAL_REJECTS])
+def test_capitalised_callbacks_are_refused_as_the_lower_case_ones(caplog, make_body, status):
+    async def scenario():
+        async with Endpoint(app_id=APP_ID) as ep:
+            return await ep.post(make_body()), ep.queued()
+    caplog.set_level(logging.DEBUG)
+    (got, text), queued = run(scenario())
+    assert got == status, text
+    assert queued == []
+    assert len(refusals(caplog)) == 1
+    assert SECRET not in caplog.text
+
+
+def test_capitalised_redelivery_is_not_queued_again():
+    async def scenario():
+        async with Endpoint(app_id=APP_ID) as ep:
+            body = signed_capitalised(censor())
+            answers = [(await ep.post(body))[0] for dummy in range(3)]
+            answers.append((await ep.post(dict(body, TaskId='other')))[0])
+            return answers, ep.queued()
+    answers, queued = run(scenario())
+    assert answers == [200] * 4
+    assert len(queued) == 1
+
+
+@pytest.mark.parametrize('detail,level', [
+    ({'RiskLevel': 'review'}, 'REVIEW'),
+    ([{'RiskLevel': 'PASS'}, {'RiskLevel': 'REJECT'}], 'REJECT'),
+    (json.dumps({'RiskLevel': 'REVIEW'}), 'REVIEW'),
+    (json.dumps([{'RiskLevel': 'PASS'}]), 'PASS'),
+])
+def test_risk_level_is_found_in_every_form_of_detail(detail, level):
+    assert max(callbacks.risk_levels({'Detail': detail}), key=callbacks.RISK_ORDER.get) == level
+
+
+def test_risk_levels_filter_keeps_pass_verdicts_out_of_the_rule_engine(caplog):
+    async def scenario():
+        async with Endpoint(app_id=APP_ID, risk_levels=['REVIEW', 'reject']) as ep:
+            answers = []
+            for level in ('PASS', 'REVIEW', 'PASS', 'REJECT'):
+                answers.append((await ep.post(signed_capitalised(censor(level))))[0])
+            # a verdict without RiskLevel (an unknown form) and other callbacks are not filtered
+            answers.append((await ep.post(signed_capitalised(censor(Detail={'Other': 1}))))[0])
+            answers.append((await ep.post(signed(stream_create())))[0])
+            return answers, ep.queued(), ep.receiver.counts['filtered']
+    caplog.set_level(logging.DEBUG)
+    answers, queued, filtered = run(scenario())
+    assert answers == [200] * 6
+    assert [q['meta'].get('risk_level') for q in queued] == ['REVIEW', 'REJECT', None, None]
+    assert [q['meta']['event'] for q in queued] == ['censor_audio_v2_result'] * 3 + ['stream_create']
+    assert filtered == 2
+    assert not refusals(caplog)
+
+
+def test_risk_levels_must_be_names():
+    with pytest.raises(ValueError, match='risk_levels must be a list'):
+        callbacks.Settings({'port': 1, 'callback_secret': 's', 'risk_levels': [1]})
+    assert callbacks.Settings({'port': 1, 'callback_secret': 's', 'risk_levels': 'review, REJECT'}).risk_levels == \
+        frozenset(['REVIEW', 'REJECT'])
+
+
+def test_simulator_capitalised_callback_reaches_the_source():
+    sys.path.insert(0, os.path.join(HERE, '..', 'simulator'))
+    import zego_sim  # pylint: disable=import-outside-toplevel
+
+    async def scenario():
+        async with Endpoint(app_id=APP_ID, risk_levels=['REJECT']) as ep:
+            with zego_sim.Simulator(app_id=APP_ID, secret='x' * 32, callback_url=ep.url, callback_secret=SECRET,
+                                    callback_retry_scale=0.01) as sim:
+                sim.callbacks.censor_result('censor_video_v2_audio_result', 'r1', 's1', 'PASS')
+                sim.callbacks.censor_result('censor_video_v2_audio_result', 'r1', 's1', 'REJECT')
+                await asyncio.get_running_loop().run_in_executor(None, sim.callbacks.wait_idle, 30)
+                return sim.callbacks.log(), ep.queued()
+    log, queued = run(scenario())
+    assert [d['status'] for d in log] == [200, 200]
+    (item,) = queued
+    assert item['meta']['event'] == 'censor_video_v2_audio_result' and item['meta']['risk_level'] == 'REJECT'
+    assert 's1' in item['payload']['ResultTaskId']

@@ -14,11 +14,14 @@ version_added: 1.1.0
 short_description: Receive ZEGO RTC server callbacks, verified, as events.
 description:
   - An HTTP(S) endpoint for the server callbacks ZEGO sends (C(stream_create), C(stream_close),
-    C(room_create), C(room_close), C(room_login), C(room_logout)). Point the callback URLs in the
-    ZEGO console at it.
+    C(room_create), C(room_close), C(room_login), C(room_logout)), and for the content-moderation
+    verdicts (C(censor_audio_v2_result), C(censor_video_v2_audio_result), ...). Point the callback
+    URLs in the ZEGO console at it.
   - Every callback is verified before it is queued. ZEGO signs with SHA-1 over the sorted
     concatenation of the CallbackSecret and the C(timestamp) and C(nonce) of the body; the source
-    recomputes it and compares in constant time. A wrong or missing signature, or a timestamp older
+    recomputes it and compares in constant time. The moderation callbacks name their common fields
+    with capitals (C(Event), C(AppId), C(Timestamp), C(Nonce), C(Signature)); they are verified the
+    same way (signature, age, AppID, redeliveries). The shape is the one of the signature field. A wrong or missing signature, or a timestamp older
     or newer than O(max_age) seconds, is answered HTTP 401; a callback for another AppID (when
     O(app_id) is set) 403; a body that is neither a JSON object nor a URL-encoded form 400; a body
     larger than O(max_body_size) 413. None of them is queued; each is logged once, without the
@@ -29,9 +32,11 @@ description:
     not queued again.
   - "Each accepted callback is queued as C({\"payload\": {...}, \"meta\": {...}}) and answered 200 at
     once; the source never waits for the rule engine."
-  - C(payload) holds the callback's fields as ZEGO sent them (numeric strings stay strings) except
-    C(signature). C(meta) holds C(endpoint) (the URL path), C(event), C(app_id) (a string),
-    C(timestamp) (an integer) and C(remote_addr).
+  - C(payload) holds the callback's fields as ZEGO sent them (numeric strings stay strings, field
+    names keep their case) except the signature. C(meta) holds, for both shapes, C(endpoint) (the URL
+    path), C(event), C(app_id) (a string), C(timestamp) (an integer) and C(remote_addr); for a
+    moderation verdict also C(risk_level), the gravest C(RiskLevel) it carries (C(REJECT), C(REVIEW),
+    C(PASS)).
   - Requires the Python package C(aiohttp) where ansible-rulebook runs (it is installed with
     ansible-rulebook).
 options:
@@ -70,6 +75,15 @@ options:
     description:
       - The event names to pass on, for example V(stream_create). Callbacks of other events are
         verified and answered 200 but not queued. Default all.
+    type: list
+    elements: str
+  risk_levels:
+    description:
+      - Moderation verdicts to pass on, for example V([REVIEW, REJECT]). A callback that carries a
+        C(RiskLevel) (at its top or in C(Detail)) none of which is in this list is verified, answered
+        200 and not queued, so that the PASS verdicts ZEGO sends for every 10 seconds of every
+        moderated stream never reach the rule engine. Callbacks without a C(RiskLevel) are not
+        affected. Default all.
     type: list
     elements: str
   certfile:
@@ -138,6 +152,47 @@ DEFAULTS = {
     'max_body_size': 65536,
     'remember': 10000,
 }
+
+
+# The common fields of a callback, in its two shapes: most callbacks use lower-case names, ZEGO's
+# content-moderation callbacks (censor_audio_v2_result, censor_video_v2_audio_result, ...) capitalised ones.
+COMMON_FIELDS = {
+    False: {'signature': 'signature', 'timestamp': 'timestamp', 'nonce': 'nonce', 'appid': 'appid',
+            'event': 'event'},
+    True: {'signature': 'Signature', 'timestamp': 'Timestamp', 'nonce': 'Nonce', 'appid': 'AppId',
+           'event': 'Event'},
+}
+# Moderation verdicts, mildest first; meta.risk_level is the gravest one a callback carries.
+RISK_ORDER = {'PASS': 0, 'REVIEW': 1, 'REJECT': 2}
+
+
+def risk_levels(payload):
+    """The moderation verdicts (RiskLevel, upper case) a callback carries, as a set; empty for callbacks
+    without one. ZEGO documents RiskLevel inside Detail without pinning its form, so a RiskLevel is looked
+    for at the top, in Detail as an object, a list of objects, or either of them as JSON text."""
+    found = set()
+    todo = [payload]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, str):
+            text = item.strip()
+            if text[:1] in ('{', '['):
+                try:
+                    todo.append(json.loads(text))
+                except ValueError:
+                    pass
+            continue
+        if isinstance(item, list):
+            todo.extend(item)
+            continue
+        if not isinstance(item, dict):
+            continue
+        for key, value in item.items():
+            if key in ('RiskLevel', 'riskLevel', 'risk_level') and isinstance(value, str) and value.strip():
+                found.add(value.strip().upper())
+            elif key in ('Detail', 'detail', 'Details', 'Result', 'Results') and item is not value:
+                todo.append(value)
+    return found
 
 
 class Reject(Exception):
@@ -217,6 +272,16 @@ class Settings:
             self.events = frozenset(events)
         else:
             errors.append('events must be a list of event names, got %r' % (events,))
+        levels = args.get('risk_levels')
+        if levels in (None, '', []):
+            self.risk_levels = None
+        elif isinstance(levels, str):
+            self.risk_levels = frozenset(e.upper() for e in levels.replace(',', ' ').split())
+        elif isinstance(levels, (list, tuple)) and all(isinstance(e, str) and e.strip() for e in levels):
+            self.risk_levels = frozenset(e.strip().upper() for e in levels)
+        else:
+            errors.append('risk_levels must be a list of RiskLevel values such as REVIEW and REJECT, got %r'
+                          % (levels,))
         self.certfile = args.get('certfile') or None
         self.keyfile = args.get('keyfile') or None
         if self.keyfile and not self.certfile:
@@ -300,20 +365,26 @@ class CallbackReceiver:
         self.counts = collections.Counter()
 
     def verify(self, fields):
-        """The checked (event, app_id, timestamp, key) of a callback, or Reject."""
-        given = fields.get('signature')
+        """The checked (event, app_id, timestamp, key) of a callback, or Reject. The common fields are
+        read in the callback's own shape: lower-case (``signature``, ``timestamp``, ...) or capitalised
+        (``Signature``, ``Timestamp``, ``Nonce``, ``AppId``, ``Event``, as ZEGO's moderation callbacks send
+        them); the shape is the one of the signature field, so the two are never mixed."""
+        names = COMMON_FIELDS['Signature' in fields and 'signature' not in fields]
+        given = fields.get(names['signature'])
         if not isinstance(given, str) or not given:
             raise Reject(401, 'signature missing')
+        raw_ts = fields.get(names['timestamp'])
         try:
-            timestamp = _int_text(fields.get('timestamp'), 'timestamp')
+            timestamp = _int_text(raw_ts, names['timestamp'])
         except ValueError:
             raise Reject(401, 'timestamp missing or not numeric')
-        nonce = fields.get('nonce')
+        nonce = fields.get(names['nonce'])
         if isinstance(nonce, int) and not isinstance(nonce, bool):
             nonce = '%d' % nonce
         if not isinstance(nonce, str) or not nonce:
             raise Reject(401, 'nonce missing')
-        raw_ts = fields['timestamp'] if isinstance(fields['timestamp'], str) else timestamp
+        # ZEGO signs the text it sent: a string as it is, a JSON number as its digits
+        raw_ts = raw_ts if isinstance(raw_ts, str) else timestamp
         expected = signature(self.settings.secret, raw_ts, nonce)
         if not hmac.compare_digest(expected.encode('ascii'), given.strip().lower().encode('utf-8')):
             raise Reject(401, 'signature mismatch')
@@ -321,14 +392,14 @@ class CallbackReceiver:
         if abs(age) > self.settings.max_age:
             raise Reject(401, 'timestamp %s is %d s %s (max_age %d)' % (
                 timestamp, abs(age), 'old' if age > 0 else 'ahead', self.settings.max_age))
-        app_id = fields.get('appid')
+        app_id = fields.get(names['appid'])
         try:
             app_id = _int_text(app_id, 'appid')
         except ValueError:
             app_id = None if app_id is None else str(app_id)
         if self.settings.app_id is not None and app_id != self.settings.app_id:
             raise Reject(403, 'callback for AppID %s, expected %s' % (app_id, self.settings.app_id))
-        event = fields.get('event')
+        event = fields.get(names['event'])
         if not isinstance(event, str) or not event:
             raise Reject(400, 'event missing')
         return event, app_id, int(timestamp), (raw_ts, nonce, given.strip().lower())
@@ -355,17 +426,23 @@ class CallbackReceiver:
             self.counts['ignored'] += 1
             LOG.debug('zego.rtc.callbacks: %s callback not in events, not queued', event)
             return 200, 'ignored'
-        payload = dict((k, v) for k, v in fields.items() if k != 'signature')
-        data = {
-            'payload': payload,
-            'meta': {
-                'endpoint': endpoint,
-                'event': event,
-                'app_id': app_id,
-                'timestamp': timestamp,
-                'remote_addr': remote_addr,
-            },
+        payload = dict((k, v) for k, v in fields.items() if k not in ('signature', 'Signature'))
+        meta = {
+            'endpoint': endpoint,
+            'event': event,
+            'app_id': app_id,
+            'timestamp': timestamp,
+            'remote_addr': remote_addr,
         }
+        levels = risk_levels(payload)
+        if levels:
+            meta['risk_level'] = max(levels, key=lambda level: RISK_ORDER.get(level, len(RISK_ORDER)))
+            if self.settings.risk_levels is not None and not levels & self.settings.risk_levels:
+                self.counts['filtered'] += 1
+                LOG.debug('zego.rtc.callbacks: %s verdict %s not in risk_levels, not queued', event,
+                          meta['risk_level'])
+                return 200, 'filtered'
+        data = {'payload': payload, 'meta': meta}
         self.counts['queued'] += 1
         try:
             self.queue.put_nowait(data)
