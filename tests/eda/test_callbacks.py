@@ -487,3 +487,93 @@ def test_simulator_capitalised_callback_reaches_the_source():
     (item,) = queued
     assert item['meta']['event'] == 'censor_video_v2_audio_result' and item['meta']['risk_level'] == 'REJECT'
     assert 's1' in item['payload']['ResultTaskId']
+
+
+def test_batch_window_queues_a_raid_as_one_event_per_event_name():
+    async def scenario():
+        async with Endpoint(app_id=APP_ID, batch_window=0.3, batch_max_wait=5) as ep:
+            answers = []
+            for i in range(30):
+                answers.append((await ep.post(signed(stream_create(stream_id='s%d' % i, user_id='u%d' % i))))[0])
+                if i == 9:
+                    answers.append((await ep.post(signed({'event': 'stream_close', 'appid': str(APP_ID),
+                                                          'room_id': 'room1', 'stream_id': 'x', 'type': '100'})))[0])
+            # answered at once, nothing queued yet: the window is still open
+            early = ep.queue.qsize()
+            await asyncio.sleep(1.0)
+            return answers, early, ep.queued()
+    answers, early, queued = run(scenario())
+    assert answers == [200] * 31
+    assert early == 0
+    assert len(queued) == 2
+    by_event = dict((q['meta']['event'], q) for q in queued)
+    creates = by_event['stream_create']
+    assert 'payload' not in creates
+    assert [p['stream_id'] for p in creates['batch']] == ['s%d' % i for i in range(30)]
+    assert creates['meta']['batch_size'] == 30 and creates['meta']['app_id'] == str(APP_ID)
+    assert creates['meta']['endpoint'] == '/zego/callback'
+    assert creates['meta']['timestamp'] == max(int(p['timestamp']) for p in creates['batch'])
+    assert all('signature' not in p for p in creates['batch'])
+    assert [p['type'] for p in by_event['stream_close']['batch']] == ['100']
+
+
+def test_batch_is_queued_after_max_wait_while_callbacks_keep_coming_and_at_max_size():
+    async def scenario():
+        async with Endpoint(batch_window=0.5, batch_max_wait=0.8, batch_max_size=25) as ep:
+            loop = asyncio.get_running_loop()
+            start = loop.time()
+            sizes = []
+            # a callback every 0.1 s for 2 s: never quiet for 0.5 s
+            for i in range(20):
+                await ep.post(signed(stream_create(stream_id='t%d' % i)))
+                await asyncio.sleep(0.1)
+                while not ep.queue.empty():
+                    sizes.append((round(loop.time() - start, 1), ep.queue.get_nowait()['meta']['batch_size']))
+            await asyncio.sleep(1.0)
+            sizes.extend((None, q['meta']['batch_size']) for q in ep.queued())
+            # 30 at once with batch_max_size 25: one batch of 25 at once, then the rest
+            for i in range(30):
+                await ep.post(signed(stream_create(stream_id='m%d' % i)))
+            full = ep.queue.qsize()
+            await asyncio.sleep(1.0)
+            return sizes, full, [q['meta']['batch_size'] for q in ep.queued()]
+    sizes, full, rest = run(scenario())
+    assert sum(n for dummy, n in sizes) == 20
+    # the first batch left after batch_max_wait (0.8 s), not at the end of the stream of callbacks
+    assert len(sizes) >= 2 and sizes[0][0] is not None and sizes[0][0] < 1.6
+    assert full == 1 and rest == [25, 5]
+
+
+def test_a_single_callback_leaves_after_the_quiet_window():
+    async def scenario():
+        async with Endpoint(batch_window=0.2, batch_max_wait=3) as ep:
+            loop = asyncio.get_running_loop()
+            await ep.post(signed(stream_create()))
+            start = loop.time()
+            item = await asyncio.wait_for(ep.queue.get(), 5)
+            return loop.time() - start, item
+    waited, item = run(scenario())
+    assert 0.1 <= waited < 1.5
+    assert [p['stream_id'] for p in item['batch']] == ['s1']
+
+
+def test_open_batch_is_queued_when_the_source_stops():
+    async def scenario():
+        ep = Endpoint(batch_window=30, batch_max_wait=60)
+        async with ep:
+            await ep.post(signed(stream_create()))
+            assert ep.queue.empty()
+        return ep.queued()
+    (item,) = run(scenario())
+    assert item['meta']['batch_size'] == 1
+
+
+@pytest.mark.parametrize('args,message', [
+    ({'batch_window': -1}, 'batch_window must be between 0.0 and 3600'),
+    ({'batch_window': 'soon'}, 'batch_window must be a number of seconds'),
+    ({'batch_max_wait': 0}, 'batch_max_wait must be between 0.01 and 3600'),
+    ({'batch_max_size': 0}, 'batch_max_size must be at least 1'),
+])
+def test_bad_batch_arguments(args, message):
+    with pytest.raises(ValueError, match=message):
+        callbacks.Settings(dict({'port': 1, 'callback_secret': 's'}, **args))

@@ -32,6 +32,10 @@ description:
     not queued again.
   - "Each accepted callback is queued as C({\"payload\": {...}, \"meta\": {...}}) and answered 200 at
     once; the source never waits for the rule engine."
+  - With O(batch_window), a batch event holds the payloads of its callbacks, each as below, in C(batch)
+    (a list, in the order received) instead of C(payload); its C(meta) has C(event), C(app_id), the
+    newest C(timestamp), C(endpoint) and C(remote_addr) of the first callback, C(batch_size), and
+    C(risk_level) (the gravest) for verdicts.
   - C(payload) holds the callback's fields as ZEGO sent them (numeric strings stay strings, field
     names keep their case) except the signature. C(meta) holds, for both shapes, C(endpoint) (the URL
     path), C(event), C(app_id) (a string), C(timestamp) (an integer) and C(remote_addr); for a
@@ -77,6 +81,27 @@ options:
         verified and answered 200 but not queued. Default all.
     type: list
     elements: str
+  batch_window:
+    description:
+      - Seconds. When above 0, accepted callbacks are queued in batches instead of one event each:
+        callbacks of the same event (and AppID) are collected until none has come for this long (or
+        O(batch_max_wait) after the first, or O(batch_max_size) of them), then queued as one event
+        C({"batch": [payload, ...], "meta": {...}}). A rule then runs one action for a whole raid
+        instead of one per callback. V(0) (the default) queues every callback at once, on its own.
+      - The answer to ZEGO does not wait for the batch (see O(feedback) for when it does).
+    type: float
+    default: 0
+  batch_max_wait:
+    description:
+      - Seconds after its first callback that a batch is queued at the latest, however many callbacks
+        keep coming.
+    type: float
+    default: 2
+  batch_max_size:
+    description:
+      - A batch with this many callbacks is queued at once.
+    type: int
+    default: 500
   risk_levels:
     description:
       - Moderation verdicts to pass on, for example V([REVIEW, REJECT]). A callback that carries a
@@ -139,6 +164,7 @@ import json
 import logging
 import ssl
 import time
+import uuid
 
 from urllib.parse import parse_qs
 
@@ -151,6 +177,9 @@ DEFAULTS = {
     'max_age': 120,
     'max_body_size': 65536,
     'remember': 10000,
+    'batch_window': 0.0,
+    'batch_max_wait': 2.0,
+    'batch_max_size': 500,
 }
 
 
@@ -232,6 +261,21 @@ def _opt_int(args, name, minimum):
     return value
 
 
+def _opt_float(args, name, minimum):
+    value = args.get(name, DEFAULTS.get(name))
+    if value in (None, ''):
+        value = DEFAULTS.get(name)
+    if isinstance(value, bool):
+        raise ValueError('%s must be a number of seconds' % name)
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise ValueError('%s must be a number of seconds, got %r' % (name, value))
+    if not value >= minimum or value > 3600:
+        raise ValueError('%s must be between %s and 3600 seconds, got %s' % (name, minimum, value))
+    return value
+
+
 class Settings:
     """The source's arguments, checked."""
 
@@ -247,6 +291,16 @@ class Settings:
                 setattr(self, name, _opt_int(args, name, minimum))
             except ValueError as exc:
                 errors.append(str(exc))
+        self.batch_window = self.batch_max_wait = None
+        for name, minimum in (('batch_window', 0.0), ('batch_max_wait', 0.01)):
+            try:
+                setattr(self, name, _opt_float(args, name, minimum))
+            except ValueError as exc:
+                errors.append(str(exc))
+        try:
+            self.batch_max_size = _opt_int(args, 'batch_max_size', 1)
+        except ValueError as exc:
+            errors.append(str(exc))
         if self.port is not None and self.port > 65535:
             errors.append('port must be at most 65535, got %d' % self.port)
         secret = args.get('callback_secret')
@@ -311,7 +365,7 @@ class Replays:
 
     def _expire(self, now):
         while self._seen:
-            key, added = next(iter(self._seen.items()))
+            key, (added, dummy) = next(iter(self._seen.items()))
             # a timestamp accepted now is refused as stale 2 * max_age later at the latest
             if now - added <= 2 * self.max_age:
                 break
@@ -321,10 +375,16 @@ class Replays:
         self._expire(self.clock())
         return key in self._seen
 
-    def add(self, key):
+    def get(self, key):
+        """What was stored with ``key`` (None if nothing, or if it is not remembered)."""
+        self._expire(self.clock())
+        entry = self._seen.get(key)
+        return None if entry is None else entry[1]
+
+    def add(self, key, value=None):
         now = self.clock()
         self._expire(now)
-        self._seen[key] = now
+        self._seen[key] = (now, value)
         while len(self._seen) > self.capacity:
             self._seen.popitem(last=False)
 
@@ -353,6 +413,84 @@ def _parse(body, content_type):
     raise Reject(400, 'body is neither a JSON object nor a URL-encoded form')
 
 
+def _done(futures):
+    for future in futures:
+        if not future.done():
+            future.set_result(True)
+
+
+class Outbox:
+    """Puts accepted callbacks on ansible-rulebook's queue: one event per callback, or (with a batch
+    window) one event per batch of callbacks of the same event and AppID. Each callback gets a future
+    that is done once its event is on the queue."""
+
+    def __init__(self, queue, settings):
+        self.queue = queue
+        self.settings = settings
+        self._open = {}  # (event, app_id) -> the batch being collected
+        self._tasks = set()
+
+    def add(self, payload, meta):
+        """Queue one accepted callback (now, or with its batch); its future."""
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        if not self.settings.batch_window:
+            self._emit({'payload': payload, 'meta': meta}, [future])
+            return future
+        key = (meta['event'], meta['app_id'])
+        now = loop.time()
+        batch = self._open.get(key)
+        if batch is None:
+            batch = self._open[key] = {'items': [], 'metas': [], 'futures': [], 'first': now, 'timer': None}
+        batch['items'].append(payload)
+        batch['metas'].append(meta)
+        batch['futures'].append(future)
+        if batch['timer'] is not None:
+            batch['timer'].cancel()
+            batch['timer'] = None
+        if len(batch['items']) >= self.settings.batch_max_size:
+            self.flush(key)
+        else:
+            # queued once no further callback came for batch_window, batch_max_wait after the first at the latest
+            delay = min(self.settings.batch_window, batch['first'] + self.settings.batch_max_wait - now)
+            batch['timer'] = loop.call_later(max(delay, 0.0), self.flush, key)
+        return future
+
+    def flush(self, key=None):
+        """Queue the batch of ``key`` now (every open batch without a key)."""
+        for one in ([key] if key is not None else list(self._open)):
+            batch = self._open.pop(one, None)
+            if batch is None:
+                continue
+            if batch['timer'] is not None:
+                batch['timer'].cancel()
+            metas = batch['metas']
+            meta = {
+                'endpoint': metas[0]['endpoint'],
+                'event': one[0],
+                'app_id': one[1],
+                'timestamp': max(m['timestamp'] for m in metas),
+                'remote_addr': metas[0]['remote_addr'],
+                'batch_size': len(metas),
+            }
+            levels = [m['risk_level'] for m in metas if 'risk_level' in m]
+            if levels:
+                meta['risk_level'] = max(levels, key=lambda level: RISK_ORDER.get(level, len(RISK_ORDER)))
+            self._emit({'batch': batch['items'], 'meta': meta}, batch['futures'])
+
+    def _emit(self, data, futures):
+        try:
+            self.queue.put_nowait(data)
+        except asyncio.QueueFull:
+            # a bounded queue that is full: put it in the background
+            task = asyncio.ensure_future(self.queue.put(data))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            task.add_done_callback(lambda dummy: _done(futures))
+            return
+        _done(futures)
+
+
 class CallbackReceiver:
     """Verifies ZEGO callbacks and queues the accepted ones. Usable without aiohttp's server (tests)."""
 
@@ -361,7 +499,7 @@ class CallbackReceiver:
         self.settings = settings
         self.clock = clock
         self.replays = Replays(settings.max_age, settings.remember)
-        self._pending = set()
+        self.outbox = Outbox(queue, settings)
         self.counts = collections.Counter()
 
     def verify(self, fields):
@@ -406,6 +544,11 @@ class CallbackReceiver:
 
     def accept(self, body, content_type='application/json', endpoint='/', remote_addr=None):
         """Handle one callback body: (HTTP status, answer text). Queues it when it is new and wanted."""
+        return self.receive(body, content_type, endpoint, remote_addr)[:2]
+
+    def receive(self, body, content_type='application/json', endpoint='/', remote_addr=None):
+        """Handle one callback body: (HTTP status, answer text, future or None). The future (of a queued
+        callback, or of the one a redelivery repeats) is done once its event is on the queue."""
         try:
             if len(body) > self.settings.max_body_size:
                 raise Reject(413, 'body of %d bytes is over max_body_size' % len(body))
@@ -415,17 +558,17 @@ class CallbackReceiver:
             self.counts[exc.status] += 1
             LOG.warning('zego.rtc.callbacks: refused a callback from %s to %s with HTTP %d: %s',
                         remote_addr, endpoint, exc.status, exc.reason)
-            return exc.status, exc.reason
+            return exc.status, exc.reason, None
         if self.replays.seen(key):
             self.counts['redelivery'] += 1
             LOG.info('zego.rtc.callbacks: %s callback (nonce %s) redelivered; already accepted, not queued again',
                      event, key[1])
-            return 200, 'already received'
-        self.replays.add(key)
+            return 200, 'already received', self.replays.get(key)
         if self.settings.events is not None and event not in self.settings.events:
+            self.replays.add(key)
             self.counts['ignored'] += 1
             LOG.debug('zego.rtc.callbacks: %s callback not in events, not queued', event)
-            return 200, 'ignored'
+            return 200, 'ignored', None
         payload = dict((k, v) for k, v in fields.items() if k not in ('signature', 'Signature'))
         meta = {
             'endpoint': endpoint,
@@ -438,20 +581,15 @@ class CallbackReceiver:
         if levels:
             meta['risk_level'] = max(levels, key=lambda level: RISK_ORDER.get(level, len(RISK_ORDER)))
             if self.settings.risk_levels is not None and not levels & self.settings.risk_levels:
+                self.replays.add(key)
                 self.counts['filtered'] += 1
                 LOG.debug('zego.rtc.callbacks: %s verdict %s not in risk_levels, not queued', event,
                           meta['risk_level'])
-                return 200, 'filtered'
-        data = {'payload': payload, 'meta': meta}
+                return 200, 'filtered', None
         self.counts['queued'] += 1
-        try:
-            self.queue.put_nowait(data)
-        except asyncio.QueueFull:
-            # a bounded queue that is full: put it in the background, answer ZEGO now
-            task = asyncio.ensure_future(self.queue.put(data))
-            self._pending.add(task)
-            task.add_done_callback(self._pending.discard)
-        return 200, 'ok'
+        future = self.outbox.add(payload, meta)
+        self.replays.add(key, future)
+        return 200, 'ok', future
 
     async def handle(self, request):
         if request.method != 'POST':
@@ -469,7 +607,7 @@ class CallbackReceiver:
             LOG.warning('zego.rtc.callbacks: refused a callback from %s to %s with HTTP 413: '
                         'body over max_body_size', request.remote, request.path)
             return web.Response(status=413, text='body over max_body_size')
-        status, text = self.accept(body, request.content_type, request.path, request.remote)
+        status, text, dummy = self.receive(body, request.content_type, request.path, request.remote)
         return web.Response(status=status, text=text)
 
 
@@ -492,6 +630,8 @@ async def serve(queue, args, ready=None):
             ready.set_result((port, receiver))
         await asyncio.Future()
     finally:
+        # a batch still being collected is queued rather than lost (ansible-rulebook may still take it)
+        receiver.outbox.flush()
         await runner.cleanup()
 
 
