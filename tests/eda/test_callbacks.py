@@ -75,11 +75,16 @@ def stream_create(**extra):
 
 
 class Endpoint:
-    """The source running on a free loopback port, with the queue ansible-rulebook would give it."""
+    """The source running on a free loopback port, with the queue ansible-rulebook would give it (and with
+    feedback=True, its feedback queue: tests play the rule engine with take())."""
 
     def __init__(self, **args):
         self.queue = asyncio.Queue(maxsize=args.pop('queue_size', 0))
         self.args = dict({'port': 0, 'callback_secret': SECRET}, **args)
+        self.feedback = None
+        if args.get('feedback'):
+            # as ansible-rulebook 1.3 makes it: one item
+            self.feedback = self.args['eda_feedback_queue'] = asyncio.Queue(1)
         self.task = None
         self.port = None
         self.receiver = None
@@ -109,6 +114,12 @@ class Endpoint:
             body = json.dumps(body)
         async with self.session.post(self.url, data=body, headers={'Content-Type': content_type}, **kw) as resp:
             return resp.status, await resp.text()
+
+    async def take(self):
+        """What ansible-rulebook does: take the next event, post it to the engine, then report it."""
+        data = await asyncio.wait_for(self.queue.get(), 30)
+        await self.feedback.put(data)
+        return data
 
     def queued(self):
         items = []
@@ -577,3 +588,93 @@ def test_open_batch_is_queued_when_the_source_stops():
 def test_bad_batch_arguments(args, message):
     with pytest.raises(ValueError, match=message):
         callbacks.Settings(dict({'port': 1, 'callback_secret': 's'}, **args))
+
+
+def test_feedback_answers_only_once_the_rule_engine_has_taken_the_event():
+    async def scenario():
+        async with Endpoint(feedback=True, feedback_timeout=10) as ep:
+            answer = asyncio.ensure_future(ep.post(signed(stream_create())))
+            await asyncio.sleep(0.5)
+            held = not answer.done()
+            event = await ep.take()
+            status, text = await asyncio.wait_for(answer, 30)
+            return held, status, event, ep.receiver.outbox.waiting()
+    held, status, event, waiting = run(scenario())
+    assert held and status == 200
+    assert event['payload']['stream_id'] == 's1' and event['meta']['delivery_id']
+    assert waiting == 0
+
+
+def test_feedback_not_given_in_time_is_503_and_the_redelivery_is_not_queued_twice(caplog):
+    async def scenario():
+        async with Endpoint(feedback=True, feedback_timeout=0.5) as ep:
+            body = signed(stream_create())
+            first = await ep.post(body)
+            # ZEGO delivers it again: the event is still on its way, so nothing new is queued, and the
+            # answer waits for that same event
+            second = asyncio.ensure_future(ep.post(body))
+            await asyncio.sleep(0.1)
+            event = await ep.take()
+            second = await asyncio.wait_for(second, 30)
+            third = await ep.post(body)  # taken: answered at once
+            return first, second, third, event, ep.queued(), ep.receiver.counts
+    caplog.set_level(logging.INFO)
+    first, second, third, event, rest, counts = run(scenario())
+    assert first[0] == 503 and 'deliver again' in first[1]
+    assert second[0] == 200 and third[0] == 200
+    assert event['payload']['stream_id'] == 's1' and rest == []
+    assert counts['queued'] == 1 and counts['not_taken'] == 1
+    assert 'answered HTTP 503' in caplog.text and SECRET not in caplog.text
+
+
+def test_feedback_holds_every_callback_of_a_batch_until_the_batch_is_taken():
+    async def scenario():
+        async with Endpoint(feedback=True, feedback_timeout=10, batch_window=0.2, batch_max_wait=1) as ep:
+            answers = [asyncio.ensure_future(ep.post(signed(stream_create(stream_id='s%d' % i)))) for i in range(5)]
+            await asyncio.sleep(0.6)
+            held = sum(1 for a in answers if not a.done())
+            event = await ep.take()
+            statuses = [(await asyncio.wait_for(a, 30))[0] for a in answers]
+            return held, event, statuses
+    held, event, statuses = run(scenario())
+    assert held == 5
+    assert sorted(p['stream_id'] for p in event['batch']) == ['s%d' % i for i in range(5)]
+    assert statuses == [200] * 5
+
+
+def test_without_feedback_the_answer_does_not_wait_for_the_engine():
+    async def scenario():
+        async with Endpoint(batch_window=5, batch_max_wait=10) as ep:
+            return await asyncio.wait_for(ep.post(signed(stream_create())), 3)
+    assert run(scenario())[0] == 200
+
+
+def test_feedback_for_unknown_events_is_drained_and_ignored():
+    async def scenario():
+        async with Endpoint(feedback=True) as ep:
+            for dummy in range(3):
+                await asyncio.wait_for(ep.feedback.put({'meta': {'delivery_id': 'nobody'}}), 5)
+            await ep.feedback.put({'not': 'an event'})
+            answer = asyncio.ensure_future(ep.post(signed(stream_create())))
+            await ep.take()
+            return (await asyncio.wait_for(answer, 30))[0]
+    assert run(scenario()) == 200
+
+
+@pytest.mark.parametrize('args,message', [
+    ({'feedback': 'sometimes'}, 'feedback must be true or false'),
+    ({'feedback': True, 'batch_window': 0.5, 'batch_max_wait': 5, 'feedback_timeout': 5},
+     'feedback_timeout (5.0 s) must be longer than batch_max_wait'),
+    ({'feedback_timeout': 0}, 'feedback_timeout must be between 0.1 and 3600'),
+])
+def test_bad_feedback_arguments(args, message):
+    with pytest.raises(ValueError) as err:
+        callbacks.Settings(dict({'port': 1, 'callback_secret': 's'}, **args))
+    assert message in str(err.value)
+
+
+def test_feedback_without_the_queue_ansible_rulebook_gives_is_an_error():
+    async def scenario():
+        await callbacks.serve(asyncio.Queue(), {'port': 0, 'callback_secret': 's', 'feedback': True})
+    with pytest.raises(ValueError, match='feedback needs ansible-rulebook'):
+        run(scenario())

@@ -113,12 +113,13 @@ class Stack:
         })
         os.mkdir(self.env['ZEGO_RTC_STATE_DIR'], 0o700)
 
-    def start(self, banned_users, regex=None, ban=None):
+    def start(self, banned_users, regex=None, ban=None, rulebook='zego.rtc.moderate_streams', extra=None, args=(),
+              retry_scale=0.05):
         sim_out = open(str(self.work / 'sim.out'), 'w')  # pylint: disable=consider-using-with
         sim = subprocess.Popen(  # pylint: disable=consider-using-with
             [sys.executable, SIM, '--port', '0', '--app-id', APP_ID, '--secret', self.server_secret, '--rate', '0',
              '--callback-url', 'http://127.0.0.1:%d/zego/callbacks' % self.port,
-             '--callback-secret', self.callback_secret, '--callback-retry-scale', '0.05'],
+             '--callback-secret', self.callback_secret, '--callback-retry-scale', str(retry_scale)],
             stdout=sim_out, stderr=subprocess.STDOUT, env=self.env)
         self.procs.append((sim, sim_out))
         self.sim_url = wait_for(lambda: open(str(self.work / 'sim.out')).readline().strip(), 'the simulator', sim)
@@ -132,15 +133,28 @@ class Stack:
             variables['zego_banned_stream_id_regex'] = regex
         if ban is not None:
             variables['zego_ban_banned_streams'] = ban
+        variables.update(extra or {})
         (self.work / 'vars.yml').write_text(json.dumps(variables))
-        rb_out = open(str(self.work / 'rulebook.out'), 'w')  # pylint: disable=consider-using-with
+        self.rulebook_cmd = ['ansible-rulebook', '-i', 'inventory.yml', '-r', rulebook, '--vars', 'vars.yml',
+                             '--env-vars', 'ZEGO_CALLBACK_SECRET', '-vv'] + list(args)
+        return self.start_rulebook()
+
+    def start_rulebook(self):
+        rb_out = open(str(self.work / 'rulebook.out'), 'a')  # pylint: disable=consider-using-with
+        # its own process group, so that kill_rulebook() takes its playbook runs with it, as a crash would
         rulebook = subprocess.Popen(  # pylint: disable=consider-using-with
-            ['ansible-rulebook', '-i', 'inventory.yml', '-r', 'zego.rtc.moderate_streams', '--vars', 'vars.yml',
-             '--env-vars', 'ZEGO_CALLBACK_SECRET', '-vv'],
-            cwd=str(self.work), stdout=rb_out, stderr=subprocess.STDOUT, env=self.env)
+            self.rulebook_cmd, cwd=str(self.work), stdout=rb_out, stderr=subprocess.STDOUT, env=self.env,
+            start_new_session=True)
         self.procs.append((rulebook, rb_out))
+        self.rulebook = rulebook
         wait_for(self._listening, 'the zego.rtc.callbacks source to listen', rulebook)
         return self
+
+    def kill_rulebook(self):
+        """SIGKILL ansible-rulebook and everything it started (a crash, an OOM kill, a node lost)."""
+        os.killpg(self.rulebook.pid, signal.SIGKILL)
+        self.rulebook.wait(30)
+        wait_for(lambda: not self._listening(), 'the port to be free')
 
     def _listening(self):
         with socket.socket() as sock:
@@ -182,9 +196,10 @@ class Stack:
     def output(self):
         return (self.work / 'rulebook.out').read_text()
 
-    def runs(self):
-        """The playbook runs that ended (their output), once none is running; None while one is."""
-        out = self.output()
+    def runs(self, since=0):
+        """The playbook runs that ended (their output), once none is running; None while one is. ``since``:
+        only the output after that offset (a run cut off by kill_rulebook() never ends)."""
+        out = self.output()[since:]
         started, ended = out.count('PLAY [Remove the streams of banned publishers]'), out.count('PLAY RECAP')
         return (ended, out) if started == ended else None
 
@@ -312,3 +327,54 @@ def test_a_raid_is_removed_in_few_runs_each_stream_once_and_nothing_else(stack):
     # a handful of runs for 40 banned streams (one per batch), not one per stream
     assert 2 <= runs <= 6, runs
     assert out.count('failed=0') == runs
+
+
+def test_persistent_rulebook_killed_with_events_in_flight_loses_none_and_deletes_none_twice(stack):
+    # drools HA mode on an H2 file, the source's feedback: ZEGO gets a 2xx only for callbacks the engine took
+    persist = ['--persistence-id', '7']
+    stack.start(banned_users=['raider'], rulebook='zego.rtc.moderate_streams_persistent', args=persist,
+                extra={'drools_db_file_path': str(stack.work / 'drools'), 'zego_feedback_timeout': 3},
+                retry_scale=0.5)  # ZEGO's retries 1, 2, 4, 8, 16 s apart: 31 s to come back
+    wait_for(lambda: 'Initializing drools HA mode' in stack.output(), 'the rule engine to persist its state')
+    allowed = ['fan_%d' % i for i in range(3)]
+    for i, stream_id in enumerate(allowed):
+        stack.publish('arena', stream_id, 'fan%d' % i)
+    first = ['raid_a%02d' % i for i in range(10)]
+    for stream_id in first:
+        stack.publish('arena', stream_id, 'raider')
+    wait_for(lambda: 'PLAY [Remove the streams of banned publishers]' in stack.output(), 'the first run to start')
+    second = ['raid_b%02d' % i for i in range(10)]
+    for stream_id in second:
+        stack.publish('arena', stream_id, 'raider')
+    # the first batch is being handled, the second is in the source or the engine: crash
+    time.sleep(0.2)
+    stack.kill_rulebook()
+    restart = len(stack.output())
+    stack.start_rulebook()
+    banned = sorted(first + second)
+    wait_for(lambda: stack.streams() == {'arena': sorted(allowed)}, 'every banned stream to be deleted')
+    wait_for(lambda: not stack.deliveries()['pending'], "ZEGO's retries to end")
+    wait_for(lambda: stack.runs(restart), 'the playbook runs to end')
+    actions = stack.actions()
+    # every banned stream deleted exactly once: a batch the crash interrupted runs again after the restart
+    # and finds its streams gone (138), it does not delete anything twice
+    deleted = sorted(sid for a, sid, code in actions if a == 'DeleteStream' and code == 0)
+    assert deleted == banned
+    assert set(code for a, sid, code in actions if a == 'DeleteStream') <= {0, 138}
+    assert stack.banned() == banned
+    assert not [sid for a, sid, code in actions if sid in allowed]
+    deliveries = stack.deliveries()['deliveries']
+    # every callback of a banned stream was answered 2xx in the end; none was dropped
+    creates = [d for d in deliveries if d['event'] == 'stream_create' and d['stream_id'] in banned]
+    assert sorted(d['stream_id'] for d in creates if d['outcome'] == 'delivered') == banned
+    assert not [d for d in deliveries if d['outcome'] == 'dropped']
+    # the crash cut some of them off (no answer, or a 503): ZEGO's retries brought them back
+    assert [d for d in creates if d['outcome'] == 'retry']
+    out = stack.output()
+    assert stack.server_secret not in out and stack.callback_secret not in out
+
+
+def test_persistent_rulebook_needs_a_persistence_id(stack):
+    with pytest.raises(BaseException):
+        stack.start(banned_users=['raider'], rulebook='zego.rtc.moderate_streams_persistent')
+    assert 'persistence' in stack.output()

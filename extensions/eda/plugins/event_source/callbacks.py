@@ -31,7 +31,7 @@ description:
     redelivery of an accepted callback (ZEGO retries when an answer got lost) is answered 200 and
     not queued again.
   - "Each accepted callback is queued as C({\"payload\": {...}, \"meta\": {...}}) and answered 200 at
-    once; the source never waits for the rule engine."
+    once, or with O(feedback) once the rule engine has taken it."
   - With O(batch_window), a batch event holds the payloads of its callbacks, each as below, in C(batch)
     (a list, in the order received) instead of C(payload); its C(meta) has C(event), C(app_id), the
     newest C(timestamp), C(endpoint) and C(remote_addr) of the first callback, C(batch_size), and
@@ -102,6 +102,24 @@ options:
       - A batch with this many callbacks is queued at once.
     type: int
     default: 500
+  feedback:
+    description:
+      - Answer ZEGO only once the rule engine has taken the event (ansible-rulebook's feedback; it needs
+        C(--persistence-id), which EDA controller sets, and the source needs a unique C(name) in the
+        rulebook). A callback is answered 200 when ansible-rulebook reports its event (or its batch) posted to
+        the rule engine, and 503 if that has not happened within O(feedback_timeout), so that ZEGO delivers
+        it again (a redelivery of a callback whose event is still on its way waits for the same event; it is
+        not queued twice).
+      - Without it (the default) every accepted callback is answered at once.
+      - ansible-rulebook decides on the raw value, before templating, so write V(true), not a variable.
+    type: bool
+    default: false
+  feedback_timeout:
+    description:
+      - With O(feedback), seconds a callback waits for the rule engine before it is answered 503. With
+        O(batch_window) it must be longer than O(batch_max_wait).
+    type: float
+    default: 5
   risk_levels:
     description:
       - Moderation verdicts to pass on, for example V([REVIEW, REJECT]). A callback that carries a
@@ -180,7 +198,11 @@ DEFAULTS = {
     'batch_window': 0.0,
     'batch_max_wait': 2.0,
     'batch_max_size': 500,
+    'feedback_timeout': 5.0,
 }
+# How long the source keeps waiting for the rule engine's feedback on an event it never acknowledged
+# (an error in the engine sends none); the callbacks' answers gave up long before.
+FEEDBACK_FORGET = 600.0
 
 
 # The common fields of a callback, in its two shapes: most callbacks use lower-case names, ZEGO's
@@ -301,6 +323,21 @@ class Settings:
             self.batch_max_size = _opt_int(args, 'batch_max_size', 1)
         except ValueError as exc:
             errors.append(str(exc))
+        self.feedback = args.get('feedback', False)
+        if isinstance(self.feedback, str) and self.feedback.strip().lower() in ('true', 'yes', 'on', '1', 'false',
+                                                                                  'no', 'off', '0', ''):
+            self.feedback = self.feedback.strip().lower() in ('true', 'yes', 'on', '1')
+        if not isinstance(self.feedback, bool):
+            errors.append('feedback must be true or false, got %r' % (self.feedback,))
+        self.feedback_timeout = None
+        try:
+            self.feedback_timeout = _opt_float(args, 'feedback_timeout', 0.1)
+        except ValueError as exc:
+            errors.append(str(exc))
+        if (self.feedback is True and self.batch_window and self.batch_max_wait is not None
+                and self.feedback_timeout is not None and self.feedback_timeout <= self.batch_max_wait):
+            errors.append('feedback_timeout (%s s) must be longer than batch_max_wait (%s s): a callback waits for '
+                          'its batch before the rule engine can take it' % (self.feedback_timeout, self.batch_max_wait))
         if self.port is not None and self.port > 65535:
             errors.append('port must be at most 65535, got %d' % self.port)
         secret = args.get('callback_secret')
@@ -424,10 +461,15 @@ class Outbox:
     window) one event per batch of callbacks of the same event and AppID. Each callback gets a future
     that is done once its event is on the queue."""
 
-    def __init__(self, queue, settings):
+    def __init__(self, queue, settings, feedback=None, clock=time.monotonic):
         self.queue = queue
         self.settings = settings
+        # ansible-rulebook's feedback queue: the futures are done once the rule engine has taken the event
+        # (it puts the event there right after posting it to the engine), not when it is queued
+        self.feedback = feedback
+        self.clock = clock
         self._open = {}  # (event, app_id) -> the batch being collected
+        self._waiting = collections.OrderedDict()  # delivery_id -> (queued at, futures), oldest first
         self._tasks = set()
 
     def add(self, payload, meta):
@@ -479,6 +521,14 @@ class Outbox:
             self._emit({'batch': batch['items'], 'meta': meta}, batch['futures'])
 
     def _emit(self, data, futures):
+        if self.feedback is not None:
+            now = self.clock()
+            while self._waiting and now - next(iter(self._waiting.values()))[0] > FEEDBACK_FORGET:
+                self._waiting.popitem(last=False)
+            delivery = uuid.uuid4().hex
+            data['meta']['delivery_id'] = delivery
+            self._waiting[delivery] = (now, futures)
+            futures = []  # done by the feedback, not by the queue
         try:
             self.queue.put_nowait(data)
         except asyncio.QueueFull:
@@ -490,16 +540,31 @@ class Outbox:
             return
         _done(futures)
 
+    async def read_feedback(self):
+        """Mark the callbacks of every event the rule engine reports taken (runs until cancelled). The
+        queue holds one item, so it is drained continuously."""
+        while True:
+            data = await self.feedback.get()
+            meta = data.get('meta') if isinstance(data, dict) else None
+            entry = self._waiting.pop(meta.get('delivery_id'), None) if isinstance(meta, dict) else None
+            if entry is None:
+                LOG.debug('zego.rtc.callbacks: feedback for an event this source no longer waits for')
+                continue
+            _done(entry[1])
+
+    def waiting(self):
+        return len(self._waiting)
+
 
 class CallbackReceiver:
     """Verifies ZEGO callbacks and queues the accepted ones. Usable without aiohttp's server (tests)."""
 
-    def __init__(self, queue, settings, clock=time.time):
+    def __init__(self, queue, settings, clock=time.time, feedback=None):
         self.queue = queue
         self.settings = settings
         self.clock = clock
         self.replays = Replays(settings.max_age, settings.remember)
-        self.outbox = Outbox(queue, settings)
+        self.outbox = Outbox(queue, settings, feedback)
         self.counts = collections.Counter()
 
     def verify(self, fields):
@@ -607,14 +672,30 @@ class CallbackReceiver:
             LOG.warning('zego.rtc.callbacks: refused a callback from %s to %s with HTTP 413: '
                         'body over max_body_size', request.remote, request.path)
             return web.Response(status=413, text='body over max_body_size')
-        status, text, dummy = self.receive(body, request.content_type, request.path, request.remote)
+        status, text, taken = self.receive(body, request.content_type, request.path, request.remote)
+        if taken is not None and self.outbox.feedback is not None and not taken.done():
+            # answer 2xx only once the rule engine has the event; else a non-2xx, and ZEGO delivers it again
+            try:
+                await asyncio.wait_for(asyncio.shield(taken), self.settings.feedback_timeout)
+            except asyncio.TimeoutError:
+                self.counts['not_taken'] += 1
+                LOG.warning('zego.rtc.callbacks: the rule engine did not take a callback from %s to %s within '
+                            '%s s: answered HTTP 503 so that ZEGO delivers it again', request.remote, request.path,
+                            self.settings.feedback_timeout)
+                return web.Response(status=503, text='not taken by the rule engine yet; deliver again',
+                                    headers={'Retry-After': '2'})
         return web.Response(status=status, text=text)
 
 
 async def serve(queue, args, ready=None):
     """Run the endpoint until cancelled. ``ready`` (a future) receives the bound port."""
     settings = Settings(args)
-    receiver = CallbackReceiver(queue, settings)
+    feedback = args.get('eda_feedback_queue') if settings.feedback else None
+    if settings.feedback and feedback is None:
+        raise ValueError('zego.rtc.callbacks: feedback needs ansible-rulebook 1.3 or later, which gives the source '
+                         'its feedback queue (and --persistence-id)')
+    receiver = CallbackReceiver(queue, settings, feedback=feedback)
+    reader = asyncio.ensure_future(receiver.outbox.read_feedback()) if feedback is not None else None
     app = web.Application(client_max_size=settings.max_body_size)
     app.router.add_route('*', '/{tail:.*}', receiver.handle)
     runner = web.AppRunner(app, access_log=None)
@@ -632,6 +713,8 @@ async def serve(queue, args, ready=None):
     finally:
         # a batch still being collected is queued rather than lost (ansible-rulebook may still take it)
         receiver.outbox.flush()
+        if reader is not None:
+            reader.cancel()
         await runner.cleanup()
 
 
