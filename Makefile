@@ -1,7 +1,7 @@
 # zego.rtc developer entry points. Each target sets up what it needs (venvs .venv, .venv-2.16, .venv-2.21 from PyPI).
 #   make demo      run the batch playbook against the local ZEGO simulator (make demo-eda: the EDA moderation rule)
 #   make test      every gate and test (sanity, units, integration on ansible-core 2.16, 2.19, 2.21, EDA, docs, galaxy, lint, ...)
-#   make bench     benchmarks (not part of make test)
+#   make bench     benchmarks (not part of make test); make soak: 15 minutes of sparse use with one state directory
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 # newest ansible-core this Python runs (requirements-dev.txt) and the oldest supported one (requirements-2.16.txt)
@@ -20,7 +20,7 @@ export ZEGO_VENV_221 := $(VENV_221)
 
 STEPS := sanity module-pythons units sanity-2.16 units-2.16 sanity-2.21 units-2.21 simulator-tests integration integration-2.16 integration-2.21 eda e2e docs changelog requires-ansible galaxy galaxy-importer lint
 
-.PHONY: all venv test demo demo-eda bench $(STEPS) clean help redis-server
+.PHONY: all venv test demo demo-eda bench soak $(STEPS) clean help redis-server
 
 all: help
 
@@ -78,6 +78,9 @@ demo-eda: $(STAMP)
 
 bench: $(STAMP)
 	@bash hacking/bench.sh
+
+soak: $(STAMP)
+	@bash hacking/soak.sh
 
 clean:
 	rm -rf "$(VENV)" "$(VENV_216)" "$(VENV_221)" tests/output build

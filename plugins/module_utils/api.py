@@ -257,6 +257,30 @@ class ZegoError(Exception):
         }
 
 
+def describe_exception(exc):
+    """An exception in words, its type first: ``OverflowError: (34, 'Numerical result out of range')``,
+    ``PermissionError: Permission denied: '/tmp/x'``."""
+    name = type(exc).__name__
+    if isinstance(exc, EnvironmentError) and getattr(exc, 'strerror', None):
+        where = getattr(exc, 'filename', None)
+        return '%s: %s%s' % (name, exc.strerror, ": '%s'" % where if where else '')
+    args = getattr(exc, 'args', ())
+    if len(args) == 2 and isinstance(args[0], int) and isinstance(args[1], str):  # (errno, text), as math raises
+        return '%s: %s (errno %d)' % (name, args[1], args[0])
+    text = ('%s' % (exc,)).strip()
+    return '%s: %s' % (name, text) if text else name
+
+
+class InternalError(Exception):
+    """An unexpected exception inside the collection, with what it was doing (``doing``) and the traceback
+    of where it happened. Not a ZegoError: it fails the task, not one item."""
+
+    def __init__(self, doing, exc):
+        self.message = 'unexpected error %s: %s' % (doing, describe_exception(exc))
+        super(InternalError, self).__init__(self.message)
+        self.traceback = ''.join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+
+
 class Reply(object):
     """A ZEGO answer: ``code``, ``message``, ``request_id``, ``data``, ``attempts`` and whether an
     earlier attempt's answer was lost (the request may have been applied without us seeing it)."""
@@ -293,38 +317,54 @@ class SequenceCounter(object):
     same stream ID within the same few milliseconds. Without ``fcntl`` (``path=None``) the numbers are
     shared by the threads of one process only."""
 
-    def __init__(self, path=None, clock=None):
+    # After the clock steps back the numbers stay above those handed out before; a number more than a day ahead
+    # of the clock is not one a clock step explains (the file was overwritten), so the counter starts again from
+    # the clock, with a warning.
+    AHEAD_LIMIT = 86400.0
+
+    def __init__(self, path=None, clock=None, warn=None):
         self.path = path
         self.clock = clock or _now
+        self.warn = warn or (lambda msg: None)
         self._lock = threading.Lock()
         self._last = 0
 
     @classmethod
-    def for_key(cls, key, clock=None):
+    def for_key(cls, key, clock=None, warn=None):
         try:
-            return cls(path=state_file('sequence', key), clock=clock)
+            return cls(path=state_file('sequence', key), clock=clock, warn=warn)
         except PacingError as exc:
             raise ZegoError(exc.message)
 
-    def _step(self, last):
-        return max(int(self.clock() * 1000), last + 1)
+    def _step(self, last, problems):
+        now_ms = int(self.clock() * 1000)
+        if last > now_ms + self.AHEAD_LIMIT * 1000:
+            problems.append('it holds a number %.0f s ahead of the clock' % ((last - now_ms) / 1000.0))
+            last = 0
+        return max(now_ms, last + 1)
 
     def next(self):
         """The next number, as the decimal string ZEGO expects."""
+        problems = []
         with self._lock:
             if self.path is None:
-                self._last = self._step(self._last)
-                return str(self._last)
-
-            def step(content):
-                try:
-                    last = int(content.decode('ascii').strip() or 0)
-                except (UnicodeDecodeError, ValueError):
+                self._last = self._step(self._last, problems)
+            else:
+                def step(content):
+                    text = content.strip()
                     last = 0
-                value = self._step(max(last, self._last))
-                return value, str(value).encode('ascii')
-            self._last = update_locked_file(self.path, step)
-            return str(self._last)
+                    if text:
+                        if text.isdigit() and len(text) <= 19:
+                            last = int(text)
+                        else:
+                            problems.append('it does not hold a number')
+                    value = self._step(max(last, self._last), problems)
+                    return value, str(value).encode('ascii')
+                self._last = update_locked_file(self.path, step)
+        if problems:
+            self.warn('the Sequence state file %s could not be used as it was (%s): numbers start again from '
+                      'the clock' % (self.path or '(memory)', problems[0]))
+        return str(self._last)
 
 
 def rule_expires_at(create_time, effective_time):
@@ -471,8 +511,9 @@ class ZegoClient(object):
         try:
             if self._shared:
                 return RateLimiter.for_key(rate * RATE_SAFETY, key, clock=self.clock, sleep=self.sleep,
-                                           adaptive=adaptive)
-            return RateLimiter(rate * RATE_SAFETY, clock=self.clock, sleep=self.sleep, adaptive=adaptive)
+                                           adaptive=adaptive, warn=self.warn)
+            return RateLimiter(rate * RATE_SAFETY, clock=self.clock, sleep=self.sleep, adaptive=adaptive,
+                               warn=self.warn)
         except PacingError as exc:
             raise ZegoError(exc.message)
 
@@ -575,6 +616,16 @@ class ZegoClient(object):
         return code, self.scrub(body.get('Message', '')), _text(body.get('RequestId')), body.get('Data')
 
     def call(self, action, params):
+        """``_call`` (below); an exception that is not a ZegoError (a bug, or something the collection did not
+        foresee) becomes an InternalError that names the action and the item it was for."""
+        try:
+            return self._call(action, params)
+        except ZegoError:
+            raise
+        except Exception as exc:  # pylint: disable=broad-except
+            raise InternalError('while calling %s for %s' % (action, _describe_params(params)), exc)
+
+    def _call(self, action, params):
         """Call ``action`` with retries, each attempt paced by ACTION_PACE; return a Reply for any code
         that is not retryable. ``params`` is a list of (name, value) pairs; a list value is sent as an
         array (ARRAY_PARAM), a None value is left out, and a callable is called for every attempt
@@ -685,7 +736,8 @@ class ZegoClient(object):
         with _SEQUENCE_LOCK:
             if getattr(self, '_sequence', None) is None:
                 key = '%s|%s' % (self.host, self.app_id)
-                self._sequence = SequenceCounter.for_key(key, self.clock) if self._shared else SequenceCounter(clock=self.clock)
+                self._sequence = (SequenceCounter.for_key(key, self.clock, warn=self.warn) if self._shared
+                                  else SequenceCounter(clock=self.clock, warn=self.warn))
         return self._sequence.next()
 
     def ban_streams(self, stream_ids, banned=True):

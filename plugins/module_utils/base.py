@@ -10,6 +10,7 @@ __metaclass__ = type
 
 import re
 import threading
+import traceback
 
 from ansible.module_utils.basic import env_fallback, missing_required_lib
 
@@ -20,7 +21,9 @@ from ansible_collections.zego.rtc.plugins.module_utils.api import (
     ZegoClient,
     ZegoError,
     DEFAULT_RATE_LIMIT_WAIT,
+    InternalError,
     check_api_url,
+    describe_exception,
 )
 from ansible_collections.zego.rtc.plugins.module_utils.ratelimit import (
     PacingError,
@@ -94,6 +97,7 @@ class ZegoModule(object):
         self._client = None
         self._store_secrets = []
         self._client_lock = threading.Lock()
+        self._ending = False  # exit() or fail() was called: what they raise is not an unexpected error
 
     # -- validation (before any API call) ------------------------------------------------------
     def connection_errors(self):
@@ -192,11 +196,13 @@ class ZegoModule(object):
         return text
 
     def fail(self, msg, **extra):
+        self._ending = True
         self.result.update(extra)
         self.close()
         self.module.fail_json(msg=self.scrub(msg), **self.result)
 
     def exit(self, **extra):
+        self._ending = True
         self.result.update(extra)
         self.close()
         self.module.exit_json(**self.result)
@@ -213,3 +219,15 @@ class ZegoModule(object):
             self.run()
         except ZegoError as exc:
             self.fail(exc.message, error=exc.to_dict())
+        except InternalError as exc:
+            self.fail_unexpected(exc.message, exc.traceback)
+        except Exception as exc:  # pylint: disable=broad-except
+            if self._ending:
+                raise  # exit_json/fail_json themselves (a test harness may raise from them)
+            self.fail_unexpected('unexpected error: %s' % describe_exception(exc), traceback.format_exc())
+
+    def fail_unexpected(self, message, trace):
+        """Fail the task for an exception nobody foresaw: what it was doing and what went wrong in words, the
+        traceback (shown at -vvv) with every secret scrubbed."""
+        self.fail('%s (a bug in zego.rtc: please report it with the traceback that -vvv shows)' % message,
+                  exception=self.scrub(trace))

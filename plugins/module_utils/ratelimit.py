@@ -142,6 +142,17 @@ def _now():
     return time.time()
 
 
+def _finite(value):
+    """``value`` as a float if it is a finite number of 0 or more (not a bool), else None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:  # an int too large for a float
+        return None
+    return number if math.isfinite(number) and number >= 0 else None
+
+
 def _sleep(seconds):
     time.sleep(seconds)
 
@@ -232,9 +243,9 @@ class RateLimiter(object):
 
     MAX_AHEAD = 3600.0  # a time further away than this is stale (the clock jumped back): start afresh
     LOG_CAP = 50        # sends remembered; beyond 50/s the window shrinks in proportion
-    VERSION = 2
+    VERSION = 3
 
-    def __init__(self, rate, path=None, clock=None, sleep=None, adaptive=False, rng=None):
+    def __init__(self, rate, path=None, clock=None, sleep=None, adaptive=False, rng=None, warn=None):
         if rate <= 0:
             raise ValueError('rate must be positive')
         self.rate = float(rate)
@@ -248,64 +259,131 @@ class RateLimiter(object):
         self._lock = threading.Lock()
         self._state = self._fresh()
         self.left = None  # requests this process still has to send through this limiter, if known (expect)
+        self.warn = warn or (lambda msg: None)
+        self._warned = False
+        # The longest gap the pacing itself puts between two sends of a job (one send per window at the
+        # smallest share): a state left alone for longer describes a job that has ended, so it starts afresh.
+        self.idle_limit = self.window / SHARE_MIN
 
     @classmethod
-    def for_key(cls, rate, key, clock=None, sleep=None, adaptive=False):
-        return cls(rate, path=state_file('rate', key), clock=clock, sleep=sleep, adaptive=adaptive)
+    def for_key(cls, rate, key, clock=None, sleep=None, adaptive=False, warn=None):
+        return cls(rate, path=state_file('rate', key), clock=clock, sleep=sleep, adaptive=adaptive, warn=warn)
 
     # -- the shared state (JSON) -----------------------------------------------------------------------
-    # next: the next free slot; sends: the last send times; phase 0: slow start (begun at ``start``, not
-    # yet if 0), 1: ``k`` shares; acc: send times of accepted requests (for the share at the end of slow
-    # start); probe: the send time of the edge probe waiting for its answer; reserved: when a caller took
-    # the next probe; next_probe, passed (accepted probes in a row), raised (time of the last raise),
-    # unexplained (rate-limit answers no probe explains), changed (time of the last change of the share), settle
-    # (until when a big share yields to every rate-limit answer).
-    _FIELDS = (('next', float), ('sends', list), ('phase', int), ('start', float), ('k', float), ('acc', list),
-               ('probe', float), ('reserved', float), ('next_probe', float), ('passed', int), ('raised', float),
-               ('unexplained', list), ('changed', float), ('settle', float))
+    # t: when the state last changed; next: the next free slot; sends: the last send times; phase 0: slow
+    # start (begun at ``start``, not yet if 0), 1: ``k`` shares; acc: send times of accepted requests (for the
+    # share at the end of slow start); probe: the send time of the edge probe waiting for its answer; reserved:
+    # when a caller took the next probe; next_probe, passed (accepted probes in a row), raised (time of the last
+    # raise), unexplained (rate-limit answers no probe explains), changed (time of the last change of the share),
+    # settle (until when a big share yields to every rate-limit answer).
+    _FIELDS = (('t', float), ('next', float), ('sends', list), ('phase', int), ('start', float), ('k', float),
+               ('acc', list), ('probe', float), ('reserved', float), ('next_probe', float), ('passed', int),
+               ('raised', float), ('unexplained', list), ('changed', float), ('settle', float))
+    _COUNTS = ('phase', 'k', 'passed')  # every other field holds times (seconds since the epoch)
 
     def _fresh(self):
-        return {'next': 0.0, 'sends': [], 'phase': 0 if self.adaptive else 1, 'start': 0.0, 'k': self.cap,
-                'acc': [], 'probe': 0.0, 'reserved': 0.0, 'next_probe': 0.0, 'passed': 0, 'raised': 0.0,
-                'unexplained': [], 'changed': 0.0, 'settle': 0.0}
+        return {'t': 0.0, 'next': 0.0, 'sends': [], 'phase': 0 if self.adaptive else 1, 'start': 0.0,
+                'k': float(self.cap), 'acc': [], 'probe': 0.0, 'reserved': 0.0, 'next_probe': 0.0, 'passed': 0,
+                'raised': 0.0, 'unexplained': [], 'changed': 0.0, 'settle': 0.0}
 
-    def _parse(self, raw):
-        state = self._fresh()
+    def _parse(self, raw, now):
+        """(state, problem): the state in ``raw`` (a file's content), or a fresh one where ``raw`` is empty, was
+        left alone longer than ``idle_limit`` (problem None), or cannot be used as it is (problem says why).
+
+        Every value is checked before it is used: a number that is not finite, a time from before the epoch or
+        more than MAX_AHEAD after the file's own ``t``, a ``t`` in the future (the clock stepped back) or a
+        value of the wrong type makes the whole file start afresh, so no later arithmetic sees it."""
+        if not raw.strip():
+            return self._fresh(), None
         try:
-            data = json.loads(raw.decode('ascii')) if raw.strip() else None
+            data = json.loads(raw.decode('ascii'))
         except (UnicodeDecodeError, ValueError):
-            data = None
+            return self._fresh(), 'it is not a state this release can read (truncated or overwritten)'
         if not isinstance(data, dict) or data.get('v') != self.VERSION:
-            return state  # a new file, or one of an older release: start afresh
+            return self._fresh(), 'it was written by another release of zego.rtc'
+        state = {}
         for name, kind in self._FIELDS:
-            value = data.get(name)
-            if kind is list:
-                if isinstance(value, list) and all(isinstance(v, (int, float)) for v in value):
-                    state[name] = [float(v) for v in value]
-            elif isinstance(value, (int, float)) and not isinstance(value, bool):
-                state[name] = kind(value)
+            if name not in data:
+                return self._fresh(), 'its field %r is missing' % name
+            value = data[name]
+            values = value if kind is list else [value]
+            if kind is list and not isinstance(value, list):
+                return self._fresh(), 'its field %r is not a list' % name
+            numbers = [_finite(v) for v in values[-(self.LOG_CAP + 2):]]
+            if None in numbers:
+                return self._fresh(), 'its field %r does not hold a finite number of 0 or more' % name
+            state[name] = numbers if kind is list else kind(numbers[0])
+        if state['t'] > now + ZEGO_WINDOW:
+            return self._fresh(), 'it was last changed %.0f s in the future (the clock stepped back)' % (
+                state['t'] - now)
+        limit = state['t'] + self.MAX_AHEAD
+        for name, kind in self._FIELDS:
+            if name not in self._COUNTS and any(v > limit for v in (state[name] if kind is list else [state[name]])):
+                return self._fresh(), 'its field %r lies more than %.0f s after its last change' % (name, self.MAX_AHEAD)
+        if now - state['t'] > self.idle_limit:
+            return self._fresh(), None  # the job it describes has ended
+        if not self.adaptive or state['phase'] not in (0, 1):
+            state['phase'] = 0 if self.adaptive else 1
         if not self.adaptive:
-            state['phase'], state['k'] = 1, self.cap
+            state['k'] = float(self.cap)
         state['k'] = max(SHARE_MIN, min(float(self.cap), state['k']))
-        return state
+        state['passed'] = min(state['passed'], PROBE_CONFIRM)
+        return state, None
 
     def _format(self, state):
         data = dict(state, v=self.VERSION)
-        return json.dumps(data, separators=(',', ':'), sort_keys=True).encode('ascii')
+        return json.dumps(data, separators=(',', ':'), sort_keys=True, allow_nan=False).encode('ascii')
+
+    def _bounded(self, state, now):
+        """``state`` with every time within what a file may hold (0 to MAX_AHEAD after ``now``): an answer to a
+        request sent before the clock stepped back carries a time from that clock, which is dropped here."""
+        limit = now + self.MAX_AHEAD
+        for name, kind in self._FIELDS:
+            if name in self._COUNTS:
+                continue
+            if kind is list:
+                state[name] = [v for v in state[name] if 0 <= v <= limit]
+            elif not 0 <= state[name] <= limit:
+                state[name] = 0.0
+        return state
+
+    def _problem(self, problem):
+        """Say once per limiter that the state file could not be used as it was."""
+        if problem and not self._warned:
+            self._warned = True
+            self.warn('the rate-limit state file %s could not be used as it was (%s): pacing for this AppID '
+                      'and action starts afresh, nothing else is affected' % (self.path, problem))
 
     def _transact(self, change):
         """Run ``change(state) -> (result, new_state)`` under the lock; return the result. ``change`` may
         change the state in place."""
         if self.path is None:
             with self._lock:
-                result, self._state = change(self._state)
+                # the same checks as a file's content: an idle state, or a clock that stepped back, start afresh
+                now = self.clock()
+                state, problem = self._parse(self._format(self._state), now)
+                result, state = change(state)
+                state['t'] = now
+                self._state = self._bounded(state, now)
+            self._problem(problem)
             return result
 
+        problems = []
+
         def apply(content):
-            result, state = change(self._parse(content))
+            now = self.clock()  # under the lock: a caller that waited for it must not judge the file by an old time
+            state, problem = self._parse(content, now)
+            problems.append(problem)
+            before = self._format(state)
+            result, state = change(state)
             new = self._format(state)
-            return result, (None if new == content else new)  # reads (most answers, the rate) write nothing
-        return update_locked_file(self.path, apply)
+            if new == before and content.strip() and problem is None:
+                return result, None  # reads (most answers, the rate) write nothing
+            state['t'] = now
+            return result, self._format(self._bounded(state, now))
+        result = update_locked_file(self.path, apply)
+        self._problem(problems[0])
+        return result
 
     # -- shares ----------------------------------------------------------------------------------------
     def _shares(self, state, when):
@@ -315,7 +393,9 @@ class RateLimiter(object):
         first = ADAPT_START * self.cap
         if state['start'] <= 0:
             return first
-        return min(float(self.cap), first * 2 ** (max(0.0, when - state['start']) / ADAPT_DOUBLING))
+        # the doublings that reach the full rate, and no more: growth stops at its bound for any gap
+        doublings = min(max(0.0, when - state['start']) / ADAPT_DOUBLING, math.log(self.cap / first, 2))
+        return min(float(self.cap), first * 2 ** doublings)
 
     def _log_rule(self, state):
         """(n, span): at most ``n`` sends in any ``span`` seconds (``window``, or longer below one share)."""
@@ -680,6 +760,9 @@ def parse_store_url(url):
 # ARGV: cap, window (us), interval (us), expiry (ms), member. At most ``cap`` entries in any ``window``,
 # and none closer than ``interval`` to the previous one. Returns {1, 0, now} after inserting ``now``, or
 # {0, wait (us), now} when the caller must wait that long before asking again.
+# What the log may hold from before is bounded first: a key of another type (not written by this script) is
+# dropped, and so are entries later than ``now`` (the server's clock stepped back), so every wait is at most
+# one window, whatever the store held.
 # Numbers are formatted with %.0f: Lua's tostring keeps only 14 digits, server times in us have 16.
 LIMITER_LUA = """
 local t = redis.call('TIME')
@@ -687,7 +770,12 @@ local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local cap = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
 local interval = tonumber(ARGV[3])
+local kind = redis.call('TYPE', KEYS[1])['ok']
+if kind ~= 'zset' and kind ~= 'none' then
+  redis.call('DEL', KEYS[1])
+end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', string.format('%.0f', now - window))
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '(' .. string.format('%.0f', now), '+inf')
 local wait = 0
 local n = redis.call('ZCARD', KEYS[1])
 if n >= cap then

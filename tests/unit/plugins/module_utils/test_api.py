@@ -229,7 +229,7 @@ def test_every_action_is_paced_by_the_table(zego_http):
     assert app is client.limiter('DescribeSimpleStreamList', api.LIST_RATE)
     assert room is client.limiter('DescribeSimpleStreamList', 1.0 / api.LIST_ROOM_INTERVAL, room_id='r1')
     assert client.pacers('DeleteStream', [('RoomId', 'r1')]) == [client.limiter('DeleteStream', 10.0)]
-    with pytest.raises(ValueError, match='ACTION_PACE'):
+    with pytest.raises(api.InternalError, match='NoSuchAction.*ValueError.*ACTION_PACE'):
         client.call('NoSuchAction', [])
     assert zego_http.seen == []
 

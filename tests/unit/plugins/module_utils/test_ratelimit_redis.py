@@ -262,3 +262,50 @@ def test_module_with_bad_store_url_fails_validation(zego_http, run_module):
                                               'stream_id': 's'})
     assert failed and zego_http.seen == []
     assert 'rate_limit_backend' in result['msg'] and 'hunter2' not in json.dumps(result)
+
+
+# -- a store entry that outlived its run (issue: state that outlives a run) ---------------------------------
+class SleepRecorder(object):
+    def __init__(self):
+        self.sleeps = []
+
+    def __call__(self, seconds):
+        self.sleeps.append(seconds)
+        time.sleep(seconds)
+
+
+@pytest.mark.parametrize('ahead', [3600, 10 * 365 * 86400])
+def test_entries_from_a_server_clock_that_stepped_back_do_not_block_the_budget(redis_server, ahead):
+    """A log written before the server's clock stepped back holds sends 'in the future': they are dropped, so the
+    caller waits at most one window instead of until the server's clock catches up."""
+    store = _store(redis_server)
+    key = 'test|future|%d' % ahead
+    full_key = ratelimit.STORE_KEY_PREFIX + key
+    now_us = int(redis_server.admin.time()[0]) * 1000000
+    redis_server.admin.zadd(full_key, dict(('old%d' % n, now_us + (ahead + n) * 1000000) for n in range(20)))
+    redis_server.admin.persist(full_key)  # and no expiry, as a store restored from a snapshot may have
+    lim = _limiter(store, key, 10 * RATE_SAFETY)
+    sleeps = SleepRecorder()
+    lim.sleep = sleeps
+    for dummy in range(3):
+        lim.acquire()
+    assert all(s <= ratelimit.STORE_MAX_SLEEP + 0.01 for s in sleeps.sleeps)
+    assert sum(sleeps.sleeps) < 1.0  # three sends at 10/s: no wait for the entries from the future
+    assert not any(m.startswith(b'old') for m in redis_server.admin.zrange(full_key, 0, -1))
+
+
+@pytest.mark.parametrize('garbage', [('set', 'not a log'), ('hset', {'a': '1'}), ('rpush', 'x')])
+def test_a_key_of_another_type_is_replaced_by_the_log(redis_server, garbage):
+    store = _store(redis_server)
+    key = 'test|wrongtype|%s' % garbage[0]
+    full_key = ratelimit.STORE_KEY_PREFIX + key
+    command, value = garbage
+    if command == 'hset':
+        redis_server.admin.hset(full_key, mapping=value)
+    else:
+        getattr(redis_server.admin, command)(full_key, value)
+    lim = _limiter(store, key, 10 * RATE_SAFETY)
+    lim.acquire()
+    assert redis_server.admin.type(full_key) == b'zset'
+    assert redis_server.admin.zcard(full_key) == 1
+    assert 0 < redis_server.admin.pttl(full_key) <= 3000

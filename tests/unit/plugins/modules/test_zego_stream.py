@@ -252,3 +252,30 @@ def test_a_batch_tells_the_pacing_its_work_before_the_first_request(zego_http, r
     assert [(action, count, sent) for action, count, sent, dummy in told] == [('DeleteStream', 3, 0)]
     client = told[0][3]
     assert client.limiter('DeleteStream', client.rate_for('DeleteStream')).left == 0
+
+
+def test_an_unexpected_exception_names_the_action_the_item_and_the_error(zego_http, run_module, monkeypatch):
+    """A bug inside the collection (here: the pacing failing as slow start's overflow once did) fails the task with
+    what it was doing and what went wrong in words, the traceback for -vvv, and no secret anywhere."""
+    from ansible_collections.zego.rtc.plugins.module_utils import ratelimit
+
+    def broken(self):
+        raise OverflowError(34, 'Numerical result out of range')
+    monkeypatch.setattr(ratelimit.RateLimiter, 'acquire', broken)
+    result, failed = run_module(zego_stream, {'room_id': 'room1', 'stream_id': 's1'})
+    assert failed
+    msg = result['msg']
+    assert 'while calling DeleteStream for room1/s1' in msg
+    assert 'OverflowError: Numerical result out of range (errno 34)' in msg
+    assert msg != "(34, 'Numerical result out of range')"
+    assert 'Traceback' in result['exception'] and 'OverflowError' in result['exception']
+    assert zego_http.secret not in msg + result['exception']
+    assert zego_http.seen == []
+
+
+def test_an_unexpected_exception_outside_a_request_is_named_too(zego_http, run_module, monkeypatch):
+    monkeypatch.setattr(zego_stream.ZegoStream, 'run', lambda self: {}['no such key'])
+    result, failed = run_module(zego_stream, {'room_id': 'room1', 'stream_id': 's1'})
+    assert failed
+    assert result['msg'].startswith("unexpected error: KeyError: 'no such key'")
+    assert 'Traceback' in result['exception']
