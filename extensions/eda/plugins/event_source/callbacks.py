@@ -84,8 +84,10 @@ options:
   batch_window:
     description:
       - Seconds. When above 0, accepted callbacks are queued in batches instead of one event each:
-        callbacks of the same event (and AppID) are collected until none has come for this long (or
-        O(batch_max_wait) after the first, or O(batch_max_size) of them), then queued as one event
+        callbacks of the same event (and AppID) are collected until none has come for a while (this long
+        after a lone callback; after a burst of n callbacks, min(n, 4) times this long, so that a burst
+        slowed down on the way is not cut in two), or O(batch_max_wait) after the first, or
+        O(batch_max_size) of them, then queued as one event
         C({"batch": [payload, ...], "meta": {...}}). A rule then runs one action for a whole raid
         instead of one per callback. V(0) (the default) queues every callback at once, on its own.
       - The answer to ZEGO does not wait for the batch (see O(feedback) for when it does).
@@ -200,6 +202,8 @@ DEFAULTS = {
     'batch_max_size': 500,
     'feedback_timeout': 5.0,
 }
+# A batch of n callbacks is queued after min(n, BURST_QUIET) * batch_window without a new one.
+BURST_QUIET = 4
 # How long the source keeps waiting for the rule engine's feedback on an event it never acknowledged
 # (an error in the engine sends none); the callbacks' answers gave up long before.
 FEEDBACK_FORGET = 600.0
@@ -493,8 +497,11 @@ class Outbox:
         if len(batch['items']) >= self.settings.batch_max_size:
             self.flush(key)
         else:
-            # queued once no further callback came for batch_window, batch_max_wait after the first at the latest
-            delay = min(self.settings.batch_window, batch['first'] + self.settings.batch_max_wait - now)
+            # queued once no further callback came for a while, batch_max_wait after the first at the latest. A
+            # lone callback waits batch_window; a burst waits longer for its stragglers (up to BURST_QUIET times),
+            # as a burst cut in two costs a second playbook run that waits for the first
+            quiet = self.settings.batch_window * min(len(batch['items']), BURST_QUIET)
+            delay = min(quiet, batch['first'] + self.settings.batch_max_wait - now)
             batch['timer'] = loop.call_later(max(delay, 0.0), self.flush, key)
         return future
 
