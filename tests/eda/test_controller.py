@@ -71,7 +71,7 @@ def setup(tmp_path, collections_root):
             return proc
 
         yield {'sim': sim, 'controller': controller, 'start': start, 'token': token, 'secret': server_secret,
-               'output': lambda: (tmp_path / 'rulebook.out').read_text()}
+               'output': (tmp_path / 'rulebook.out').read_text}
         for proc, out in procs:
             if proc.poll() is None:
                 proc.send_signal(signal.SIGINT)

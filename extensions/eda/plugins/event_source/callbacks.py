@@ -328,9 +328,9 @@ class Settings:
         except ValueError as exc:
             errors.append(str(exc))
         self.feedback = args.get('feedback', False)
-        if isinstance(self.feedback, str) and self.feedback.strip().lower() in ('true', 'yes', 'on', '1', 'false',
-                                                                                  'no', 'off', '0', ''):
-            self.feedback = self.feedback.strip().lower() in ('true', 'yes', 'on', '1')
+        words = ('true', 'yes', 'on', '1', 'false', 'no', 'off', '0', '')
+        if isinstance(self.feedback, str) and self.feedback.strip().lower() in words:
+            self.feedback = self.feedback.strip().lower() in words[:4]
         if not isinstance(self.feedback, bool):
             errors.append('feedback must be true or false, got %r' % (self.feedback,))
         self.feedback_timeout = None
