@@ -359,12 +359,13 @@ def run_fleet(args, runner, sim):
 
 # -- P8: event-driven moderation of a raid -------------------------------------------------------
 JAVA_HOMES = ('/usr/lib/jvm/java-17-openjdk-amd64', '/usr/lib/jvm/java-1.17.0-openjdk-amd64')
-# P8 cases: (key, label, goal in seconds after the last callback, stretch goal or None)
+# P8 cases: (key, label, goal in seconds after the last callback or None, stretch goal or None). The second
+# wave's goal is that it is removed too, each stream once (its time is reported, the issue sets none).
 P8_CASES = (
     ('p8_single', 'one banned publisher alone', 5.0, None),
     ('p8_raid30', '30 banned + 10 allowed within 1 s, one room', 15.0, 10.0),
     ('p8_raid100', '100 banned within 1 s, 10 rooms', 25.0, None),
-    ('p8_waves', '30 banned + 10 allowed, then 10 banned 4 s later', 15.0, None),
+    ('p8_waves', '30 banned + 10 allowed, then 10 banned 4 s later', None, None),
 )
 RB_PLAY = 'PLAY [Remove the streams of banned publishers]'
 
@@ -598,11 +599,11 @@ def eda_rows(args, res):
                     'every run' if all(r['once'] for r in runs) else '%d of %d runs' % (
                         sum(1 for r in runs if r['once']), len(runs)),
                     max(r['touched'] for r in runs), max(r['left'] for r in runs)))
-        within = sum(1 for c, r in zip(clean, runs) if c and r['span'] <= goal)
+        within = sum(1 for c, r in zip(clean, runs) if c and (goal is None or r['span'] <= goal))
         text += '; within every goal in %d of %d runs' % (within, len(runs))
-        goal_text = 'median <= %.0f s%s; every banned stream once, no allowed one touched, in every run' % (
-            goal, ' (stretch %.0f s)' % stretch if stretch else '')
-        met = all(clean) and median is not None and median <= goal
+        goal_text = '%severy banned stream once, no allowed one touched, in every run' % (
+            '' if goal is None else 'median <= %.0f s%s; ' % (goal, ' (stretch %.0f s)' % stretch if stretch else ''))
+        met = all(clean) and median is not None and (goal is None or median <= goal)
         rows.append((label, approach, text, goal_text, met))
         label = ''
     return rows
@@ -888,8 +889,9 @@ def write_markdown(path, args, res, rows, chart_name, fleet_chart_name='performa
         ' 30 + 10 again with 10 more banned ones 4 s after the first. The time runs from the last `stream_create`'
         ' the simulator delivered to the last answer to a ban or deletion of a banned stream; every banned stream'
         ' must be banned once and deleted once (no second DeleteStream finding it gone), no request may name an'
-        ' allowed stream, and every callback must be delivered, in every run. %d run(s) of each case, one'
-        ' ansible-rulebook for all of them.' % args.p8_repeats,
+        ' allowed stream, and every callback must be delivered, in every run. The time goals (5 s alone, 15 s'
+        ' for 30, 25 s for 100) apply to the median run; the second wave has none (it must be removed too, once).'
+        ' %d run(s) of each case, one ansible-rulebook for all of them.' % args.p8_repeats,
         '',
         '![four jobs at once: deletions over time](%s)' % fleet_chart_name,
         '',

@@ -107,7 +107,11 @@ def test_p8_goals_of_the_other_cases():
     assert eda_judge('p8_single', [eda_run(5.1, streams=1, allowed=0)])[4] is False
     assert eda_judge('p8_raid100', [eda_run(24.0, streams=100, allowed=0)])[4] is True
     assert eda_judge('p8_raid100', [eda_run(26.0, streams=100, allowed=0)])[4] is False
-    assert eda_judge('p8_waves', [eda_run(14.0, streams=40)])[4] is True
+    # the second wave: removed too, each stream once; its time is reported, not judged
+    label, approach, text, goal, met = eda_judge('p8_waves', [eda_run(24.0, streams=40, runs=2)])
+    assert met is True and goal == 'every banned stream once, no allowed one touched, in every run'
+    assert text.startswith('removed 24.0 s after the last callback')
+    assert eda_judge('p8_waves', [eda_run(14.0, streams=40, once=False)])[4] is False
 
 
 def test_p8_not_run_is_said_and_not_judged():
