@@ -681,3 +681,23 @@ def test_feedback_without_the_queue_ansible_rulebook_gives_is_an_error():
         await callbacks.serve(asyncio.Queue(), {'port': 0, 'callback_secret': 's', 'feedback': True})
     with pytest.raises(ValueError, match='feedback needs ansible-rulebook'):
         run(scenario())
+
+
+def test_events_the_engine_never_acknowledged_are_forgotten_after_a_bound_whatever_the_gap():
+    now = [1000.0]
+
+    async def scenario():
+        settings = callbacks.Settings({'port': 1, 'callback_secret': 's', 'feedback': True})
+        outbox = callbacks.Outbox(asyncio.Queue(), settings, feedback=asyncio.Queue(1), clock=lambda: now[0])
+        first = outbox.add({'stream_id': 'a'}, {'event': 'stream_create', 'app_id': '1'})
+        now[0] += callbacks.FEEDBACK_FORGET - 1
+        outbox.add({'stream_id': 'b'}, {'event': 'stream_create', 'app_id': '1'})
+        kept = outbox.waiting()
+        # hours later (a suspended host, a clock that the monotonic clock does not follow back): bounded
+        now[0] += 6 * 3600
+        last = outbox.add({'stream_id': 'c'}, {'event': 'stream_create', 'app_id': '1'})
+        return kept, outbox.waiting(), first.done(), last.done()
+    kept, after, first_done, last_done = run(scenario())
+    assert kept == 2
+    # only the newest is waited for; the forgotten ones were never answered 2xx (their callbacks got 503)
+    assert after == 1 and not first_done and not last_done
