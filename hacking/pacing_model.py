@@ -31,9 +31,24 @@ import os
 import random
 import statistics
 import sys
+import tempfile
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'plugins', 'module_utils'))
-import ratelimit  # noqa: E402  pylint: disable=wrong-import-position
+
+def _collection_root():
+    """A directory holding ansible_collections/zego/rtc for this checkout (the checkout's own, or a link in a
+    temporary directory), so that the limiter is imported as the modules import it."""
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    parts = repo.split(os.sep)
+    if parts[-3:-2] == ['ansible_collections'] and parts[-2:] == ['zego', 'rtc']:
+        return os.sep.join(parts[:-3])
+    root = tempfile.mkdtemp(prefix='zego-pacing-model-')
+    os.makedirs(os.path.join(root, 'ansible_collections', 'zego'))
+    os.symlink(repo, os.path.join(root, 'ansible_collections', 'zego', 'rtc'))
+    return root
+
+
+sys.path.insert(0, _collection_root())
+from ansible_collections.zego.rtc.plugins.module_utils import ratelimit  # noqa: E402  pylint: disable=wrong-import-position
 
 START = 1700000000.0
 # P6's goal without a store (issue: span at most 1.25x the floor, at most 10 % of requests rejected)

@@ -14,6 +14,8 @@ from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.collections import is_sequence
 
 from ansible_collections.zego.rtc.plugins.module_utils.base import check_id
+# the message of an item a stopped batch did not send, as zego_stream words it
+from ansible_collections.zego.rtc.plugins.module_utils.batch import NOT_ATTEMPTED
 
 STREAM_FIELDS = ('room_id', 'stream_id', 'user_id', 'user_name')
 _SEPARATORS = re.compile(r'[\s,;]+')
@@ -91,15 +93,18 @@ def _key(item):
     return (item['room_id'], item['stream_id'])
 
 
-def stream_cleanup_plan(streams, listing=None, rooms=None, keep_regex=None):
+def stream_cleanup_plan(streams, listing=None, rooms=None, keep_regex=None, checked=None):
     """What the role deletes.
 
     ``streams`` the explicit streams; ``listing`` the ``rooms`` result of zego_stream_info; ``rooms``
     the rooms to purge (each must be in ``listing``); ``keep_regex`` spares matching stream IDs of
-    purged rooms. Returns ``{streams, kept, predicted, rejected}``: the distinct streams to delete
+    purged rooms; ``checked`` the ``streams`` result of zego_stream in check mode for ``unlisted``.
+    Returns ``{streams, kept, unlisted, predicted, rejected}``: the distinct streams to delete
     (explicit ones first, in input order, then each purged room's streams), the spared ones, the
-    check-mode outcome of every stream to delete whose room is in ``listing``, and failed records for
-    listed streams whose ID the modules would refuse (they are not sent)."""
+    streams to delete whose room is not in ``listing`` (zego_stream's check mode answers for those),
+    the check-mode outcome of every stream to delete whose room is in ``listing`` or that is in
+    ``checked``, in plan order, and failed records for listed streams whose ID the modules would
+    refuse (they are not sent)."""
     listed = {}
     request_ids = {}
     for room in listing or []:
@@ -138,10 +143,15 @@ def stream_cleanup_plan(streams, listing=None, rooms=None, keep_regex=None):
                                      attempts=0, message='not sent: the listed %s' % problem))
                 continue
             plan.append(entry)
+    # zego_stream's own check-mode records, for the streams whose room the role did not list
+    by_key = dict((_key(rec), rec) for rec in checked or [])
     predicted = []
     for entry in plan:
         if entry['room_id'] not in listed:
+            if _key(entry) in by_key:
+                predicted.append(by_key[_key(entry)])
             continue
+        # a room the role listed itself (to purge it): that listing answers, and the room is not listed twice
         present = entry['stream_id'] in listed[entry['room_id']]
         predicted.append({
             'room_id': entry['room_id'],
@@ -153,7 +163,25 @@ def stream_cleanup_plan(streams, listing=None, rooms=None, keep_regex=None):
             'message': 'check mode: the stream is present and would be deleted' if present
                        else 'check mode: the stream is not in the room',
         })
-    return {'streams': plan, 'kept': kept, 'predicted': predicted, 'rejected': rejected}
+    unlisted = [entry for entry in plan if entry['room_id'] not in listed]
+    return {'streams': plan, 'kept': kept, 'unlisted': unlisted, 'predicted': predicted, 'rejected': rejected}
+
+
+def stream_cleanup_chunk(chunk, result=None, stopped=None):
+    """The records of one chunk of the role, and what stops the run.
+
+    ``chunk`` the chunk's streams; ``result`` the zego_stream result for it; ``stopped`` the record of
+    the stream whose failure stopped an earlier chunk (anything else: the run goes on). Returns
+    ``{records, stopped}``: zego_stream's records, or, once the run is stopped, a failed record per
+    stream that says it was not attempted; and the record that stops the run from now on, if any."""
+    if isinstance(stopped, dict):
+        return {'records': [dict(item, outcome='failed', code=stopped.get('code'), request_id=None, attempts=0,
+                                 message=NOT_ATTEMPTED % stopped.get('message')) for item in chunk or []],
+                'stopped': stopped}
+    records = (result or {}).get('streams') or []
+    # zego_stream marks the stream whose failure stopped its batch: every further request would fail too
+    first = [rec for rec in records if rec.get('stopped_batch') is True]
+    return {'records': records, 'stopped': first[0] if first else None}
 
 
 def stream_cleanup_summary(records, kept=None):
@@ -202,5 +230,6 @@ class FilterModule(object):
             'stream_cleanup_errors': stream_cleanup_errors,
             'stream_cleanup_plan': stream_cleanup_plan,
             'stream_cleanup_summary': stream_cleanup_summary,
+            'stream_cleanup_chunk': stream_cleanup_chunk,
             'split_ids': split_ids,
         }

@@ -2,8 +2,8 @@
 # Copyright: zego.rtc contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """What every zego.rtc module shares: the connection options (one argument spec, documented by the
-``zego.rtc.api`` doc fragment), input validation that runs before any API call, and ``ZegoModule``,
-the one class that owns a module's result and turns it into ``exit_json`` / ``fail_json``."""
+``zego.rtc.api`` doc fragment), input validation that runs before any API call (options, IDs, lists of IDs),
+and ``ZegoModule``, the one class that owns a module's result and turns it into ``exit_json`` / ``fail_json``."""
 
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
@@ -12,27 +12,29 @@ import re
 import threading
 import traceback
 
+try:
+    from urllib.parse import urlsplit
+except ImportError:  # pragma: no cover  (Python 2)
+    from urlparse import urlsplit  # type: ignore
+
 from ansible.module_utils.basic import env_fallback, missing_required_lib
 
-from ansible_collections.zego.rtc.plugins.module_utils.api import (
+from ansible_collections.zego.rtc.plugins.module_utils.client import (
     DEFAULT_API_URL,
     HAS_REQUESTS,
     REQUESTS_IMPORT_ERROR,
+    Settings,
     ZegoClient,
-    ZegoError,
-    DEFAULT_RATE_LIMIT_WAIT,
-    InternalError,
-    check_api_url,
-    describe_exception,
 )
-from ansible_collections.zego.rtc.plugins.module_utils.ratelimit import (
-    PacingError,
-    RedisStore,
-    parse_store_url,
-)
+from ansible_collections.zego.rtc.plugins.module_utils.errors import InternalError, ZegoError, describe_exception
+from ansible_collections.zego.rtc.plugins.module_utils.ratelimit import PacingError
+from ansible_collections.zego.rtc.plugins.module_utils.signing import mask
+from ansible_collections.zego.rtc.plugins.module_utils.store import RedisStore, parse_store_url
 
 MAX_UINT32 = 4294967295
 MAX_CONCURRENCY = 32
+# CloseRoom / KickoutUser CustomReason: at most this many UTF-8 bytes
+CUSTOM_REASON_MAX = 256
 
 # ZEGO's identifier limits (UTF-8 bytes) and character sets. StreamId: the current documented set.
 # RoomId/UserId: the set ZEGO's SDKs accept.
@@ -54,16 +56,56 @@ def zego_argument_spec(**extra):
         api_url=dict(type='str', default=DEFAULT_API_URL, fallback=(env_fallback, ['ZEGO_API_URL'])),
         is_test=dict(type='bool', default=False, fallback=(env_fallback, ['ZEGO_IS_TEST'])),
         rate_limit=dict(type='float'),
-        retries=dict(type='int', default=5),
-        timeout=dict(type='float', default=10.0),
+        retries=dict(type='int', default=Settings.retries),
+        timeout=dict(type='float', default=Settings.timeout),
         validate_certs=dict(type='bool', default=True),
         ca_path=dict(type='path'),
         rate_limit_backend=dict(type='str', no_log=True, fallback=(env_fallback, ['ZEGO_RATE_LIMIT_BACKEND'])),
         rate_limit_backend_ca_path=dict(type='path'),
-        rate_limit_wait=dict(type='float', default=DEFAULT_RATE_LIMIT_WAIT),
+        rate_limit_wait=dict(type='float', default=Settings.rate_limit_wait),
     )
     spec.update(extra)
     return spec
+
+
+def batch_argument_spec(**extra):
+    """The options of every module that changes a list of items (the ``zego.rtc.batch`` doc fragment), plus the
+    connection options and the module's own."""
+    return zego_argument_spec(concurrency=dict(type='int'), **extra)
+
+
+_LOOPBACK_HOSTS = ('localhost', '::1')
+
+
+def is_loopback_host(host):
+    host = (host or '').lower().strip('[]')
+    return host in _LOOPBACK_HOSTS or host.startswith('127.')
+
+
+def check_api_url(url):
+    """Return an error message for an unusable api_url, or None.
+
+    https is required; plain http only to a loopback host (a local simulator)."""
+    if not url or not isinstance(url, str):
+        return 'api_url must be a URL such as %s' % DEFAULT_API_URL
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        return 'api_url %r is not a valid URL (%s)' % (url, exc)
+    del port
+    if parts.scheme not in ('https', 'http') or not parts.hostname:
+        return 'api_url %r must start with https:// and name a host, e.g. %s' % (url, DEFAULT_API_URL)
+    if parts.username or parts.password:
+        return 'api_url must not contain credentials'
+    if parts.query or parts.fragment:
+        return 'api_url %r must not contain a query or fragment' % url
+    if parts.path not in ('', '/'):
+        return 'api_url %r must not contain a path (ZEGO hosts answer at /)' % url
+    if parts.scheme == 'http' and not is_loopback_host(parts.hostname):
+        return ('api_url %r uses plain http: only https is allowed, except http to a loopback '
+                'address (127.0.0.1, ::1, localhost)' % url)
+    return None
 
 
 def check_id(field, value, where=None):
@@ -83,6 +125,43 @@ def check_id(field, value, where=None):
         bad = sorted(set(c for c in value if not pattern.match(c)))
         return '%s %r contains characters ZEGO does not allow (%s); allowed: %s' % (
             name, value, ''.join(bad), allowed)
+    return None
+
+
+def located(loc, field, err):
+    """check_id names the field first; put the location (``room_ids[2]``) in its place."""
+    if loc is None:
+        return err
+    return loc + err[len(field):]
+
+
+def collect_ids(field, values, option):
+    """Validate a list option of IDs (``option``, e.g. room_ids) against ZEGO's ``field`` rules.
+
+    Returns ``(distinct, duplicates, errors)``: the distinct valid IDs in input order, how many
+    repeated an earlier one, and one message per bad element naming ``option[i]``."""
+    distinct, seen, errors, duplicates = [], set(), [], 0
+    for i, value in enumerate(values or []):
+        loc = '%s[%d]' % (option, i)
+        err = check_id(field, value) if value is not None else '%s must not be empty' % field
+        if err:
+            errors.append(located(loc, field, err))
+            continue
+        if value in seen:
+            duplicates += 1
+            continue
+        seen.add(value)
+        distinct.append(value)
+    return distinct, duplicates, errors
+
+
+def check_reason(value, name='custom_reason'):
+    """An error message if a CustomReason is too long, else None."""
+    if value is None:
+        return None
+    size = len(value.encode('utf-8'))
+    if size > CUSTOM_REASON_MAX:
+        return '%s is %d bytes long; ZEGO allows at most %d' % (name, size, CUSTOM_REASON_MAX)
     return None
 
 
@@ -154,11 +233,11 @@ class ZegoModule(object):
             if not p['validate_certs']:
                 self.module.warn('validate_certs is false: the TLS certificate of %s is not checked, so the '
                                  'ServerSecret-signed requests could go to an impostor' % p['api_url'])
-            self._client = ZegoClient(
-                app_id=p['app_id'], secret=p['server_secret'], api_url=p['api_url'], is_test=p['is_test'],
-                timeout=p['timeout'], retries=p['retries'], validate_certs=p['validate_certs'],
-                ca_path=p['ca_path'], rate_limit=p['rate_limit'], concurrency=self.max_in_flight(),
-                warn=self.module.warn, store=self.connect_store(), rate_limit_wait=p['rate_limit_wait'])
+            settings = Settings(app_id=p['app_id'], secret=p['server_secret'], api_url=p['api_url'],
+                                is_test=p['is_test'], timeout=p['timeout'], retries=p['retries'],
+                                validate_certs=p['validate_certs'], ca_path=p['ca_path'], rate_limit=p['rate_limit'],
+                                rate_limit_wait=p['rate_limit_wait'], pool_size=self.max_in_flight())
+            self._client = ZegoClient(settings, warn=self.module.warn, store=self.connect_store())
         return self._client
 
     def max_in_flight(self):
@@ -187,13 +266,7 @@ class ZegoModule(object):
     def scrub(self, text):
         if self._client is not None:
             return self._client.scrub(text)
-        secret = self.params.get('server_secret')
-        if secret and text:
-            text = text.replace(secret, '********')
-        for secret in self._store_secrets:
-            if text:
-                text = text.replace(secret, '********')
-        return text
+        return mask(text, [self.params.get('server_secret')] + self._store_secrets)
 
     def fail(self, msg, **extra):
         self._ending = True

@@ -27,6 +27,7 @@ author:
   - zego.rtc maintainers (@zego-rtc)
 extends_documentation_fragment:
   - zego.rtc.api
+  - zego.rtc.batch
 options:
   room_id:
     description:
@@ -199,34 +200,15 @@ summary:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.zego.rtc.plugins.module_utils.api import (
-    DESCRIBE_USER_NUM_MAX_ROOMS,
-    OK,
-    ROOM_MISSING_CODES,
-    ZegoError,
-    describe_code,
-)
-from ansible_collections.zego.rtc.plugins.module_utils.base import (
-    ZegoModule,
-    check_id,
-    zego_argument_spec,
-)
-from ansible_collections.zego.rtc.plugins.module_utils.batch import (
-    NOT_ATTEMPTED,
-    check_reason,
-    chunks,
-    collect_ids,
-    failure_text,
-    stops_batch,
-    summarize,
-)
-
-# CloseRoom answers for a room that does not exist (5018: destroyed or not existing; 5024: not existing)
-CLOSED_CODES = frozenset([5018, 5024]) | ROOM_MISSING_CODES
-OUTCOMES = ('closed', 'already_absent', 'failed')
+from ansible_collections.zego.rtc.plugins.module_utils.actions import CLOSE_ROOM, COUNT_USERS
+from ansible_collections.zego.rtc.plugins.module_utils.base import batch_argument_spec, check_id, check_reason, collect_ids
+from ansible_collections.zego.rtc.plugins.module_utils.batch import BatchModule
 
 
-class ZegoRoom(ZegoModule):
+class ZegoRoom(BatchModule):
+    ITEMS, NOUN = 'rooms', 'rooms'
+    OUTCOMES = ('closed', 'already_absent', 'failed')
+    DIFF = ('open', 'absent')
 
     def collect(self):
         p = self.params
@@ -235,102 +217,26 @@ class ZegoRoom(ZegoModule):
             rooms, duplicates, errors = ([p['room_id']], 0, []) if not err else ([], 0, [err])
         else:
             rooms, duplicates, errors = collect_ids('room_id', p['room_ids'], 'room_ids')
-        err = check_reason(p['custom_reason'])
-        if err:
-            errors.append(err)
-        self.validate(errors)
-        return rooms, duplicates
+        errors += [e for e in [check_reason(p['custom_reason'])] if e]
+        return [{'room_id': r} for r in rooms], duplicates, errors
 
-    @staticmethod
-    def record(room_id, outcome, code=None, message=None, request_id=None, error=None, stopped=False):
-        res = {'room_id': room_id, 'outcome': outcome, 'code': code, 'message': message, 'request_id': request_id,
-               'stopped_batch': stopped}
-        if error is not None:
-            res['error'] = error
-        return res
+    def requests(self, todo):
+        return self.group(CLOSE_ROOM, todo)
 
-    # -- real run ---------------------------------------------------------------------------------
-    def close_one(self, room_id):
-        if self.abort is not None:
-            msg = NOT_ATTEMPTED % self.abort['message']
-            return self.record(room_id, 'failed', self.abort['code'], msg, None, dict(self.abort, message=msg, request_id=None))
-        p = self.params
-        try:
-            reply = self.client.close_room(room_id, p['custom_reason'], p['room_close_callback'])
-        except ZegoError as exc:
-            stopped = stops_batch(exc)
-            if stopped:
-                self.abort = exc.to_dict()
-            return self.record(room_id, 'failed', exc.code, exc.message, exc.request_id, exc.to_dict(), stopped)
-        if reply.code == OK:
-            return self.record(room_id, 'closed', reply.code, reply.message, reply.request_id)
-        if reply.code in CLOSED_CODES:
-            # after a lost answer, the lost attempt most likely closed the room
-            outcome = 'closed' if reply.response_lost else 'already_absent'
-            return self.record(room_id, outcome, reply.code, reply.message, reply.request_id)
-        err = ZegoError(describe_code(reply.code, reply.message), code=reply.code, request_id=reply.request_id,
-                        action='CloseRoom', retryable=False)
-        stopped = stops_batch(reply.code)
-        if stopped:
-            self.abort = err.to_dict()
-        return self.record(room_id, 'failed', reply.code, err.message, reply.request_id, err.to_dict(), stopped)
-
-    # -- check mode -------------------------------------------------------------------------------
-    def predict(self, rooms):
-        results = []
-        for part in chunks(rooms, DESCRIBE_USER_NUM_MAX_ROOMS):
-            if self.abort is not None:
-                msg = NOT_ATTEMPTED % self.abort['message']
-                results.extend(self.record(r, 'failed', self.abort['code'], msg, None, dict(self.abort, message=msg, request_id=None))
-                               for r in part)
-                continue
-            try:
-                counts, reply = self.client.describe_user_num(part)
-            except ZegoError as exc:
-                stopped = stops_batch(exc)
-                if stopped:
-                    self.abort = exc.to_dict()
-                results.extend(self.record(r, 'failed', exc.code, 'could not count the users: %s' % exc.message,
-                                           exc.request_id, exc.to_dict(), stopped) for r in part)
-                continue
-            for room_id in part:
-                count = counts[room_id]['user_count']
+    def predict(self, todo):
+        for request, counts, reply in self.read(COUNT_USERS, todo, 'count the users'):
+            for item in request.records:
+                count = item['user_count'] = counts[item['room_id']]['user_count']
+                item['request_id'] = reply.request_id
                 if count > 0:
-                    res = self.record(room_id, 'closed', None, 'check mode: the room has %d users and would be closed' % count,
-                                      reply.request_id)
+                    item['message'] = 'check mode: the room has %d users and would be closed' % count
                 else:
-                    res = self.record(room_id, 'already_absent', None, 'check mode: the room has no users (it does not exist)',
-                                      reply.request_id)
-                res['user_count'] = count
-                results.append(res)
-        return results
-
-    def run(self):
-        rooms, duplicates = self.collect()
-        self.abort = None
-        if self.module.check_mode:
-            results = self.predict(rooms)
-        else:
-            results = [self.close_one(r) for r in rooms]
-        summary = summarize(results, OUTCOMES, duplicates=duplicates)
-        self.result['changed'] = summary['closed'] > 0
-        if self.module._diff:
-            ok = [r for r in results if r['outcome'] != 'failed']
-            self.result['diff'] = {
-                'before': dict((r['room_id'], 'open' if r['outcome'] == 'closed' else 'absent') for r in ok),
-                'after': dict((r['room_id'], 'absent') for r in ok),
-            }
-        self.result['rooms'] = results
-        self.result['summary'] = summary
-        failed = [r for r in results if r['outcome'] == 'failed']
-        if failed:
-            self.fail(failure_text(failed, len(results), 'rooms', lambda r: r['room_id']))
-        self.exit()
+                    item.update(outcome='already_absent', message='check mode: the room has no users (it does not exist)')
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=zego_argument_spec(
+        argument_spec=batch_argument_spec(
             room_id=dict(type='str'),
             room_ids=dict(type='list', elements='str'),
             custom_reason=dict(type='str'),

@@ -152,19 +152,10 @@ rooms:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.zego.rtc.plugins.module_utils.api import (
-    DESCRIBE_USER_NUM_MAX_ROOMS,
-    USER_LIST_MAX_LIMIT,
-    ZegoError,
-)
-from ansible_collections.zego.rtc.plugins.module_utils.base import (
-    ZegoModule,
-    zego_argument_spec,
-)
-from ansible_collections.zego.rtc.plugins.module_utils.batch import (
-    chunks,
-    collect_ids,
-)
+from ansible_collections.zego.rtc.plugins.module_utils.actions import COUNT_USERS, LIST_USERS, USER_LIST_MAX_LIMIT
+from ansible_collections.zego.rtc.plugins.module_utils.base import ZegoModule, collect_ids, zego_argument_spec
+from ansible_collections.zego.rtc.plugins.module_utils.batch import chunks
+from ansible_collections.zego.rtc.plugins.module_utils.errors import ZegoError
 
 # a room's listing stops after this many pages whatever the markers say (200 users a page)
 MAX_PAGES = 10000
@@ -186,7 +177,8 @@ class ZegoRoomInfo(ZegoModule):
         users, marker, seen = [], None, set()
         for dummy in range(MAX_PAGES):
             limit = USER_LIST_MAX_LIMIT if not cap else min(USER_LIST_MAX_LIMIT, cap - len(users))
-            page, marker, dummy_reply = self.client.describe_user_list(room_id, marker=marker, limit=limit)
+            (page, marker), dummy = LIST_USERS.read(self.client, {'room_id': room_id, 'marker': marker, 'limit': limit,
+                                                                  'mode': 0})
             users.extend(page)
             if not marker or not page or marker in seen or (cap and len(users) >= cap):
                 break
@@ -197,9 +189,9 @@ class ZegoRoomInfo(ZegoModule):
     def run(self):
         rooms = self.collect()
         results = []
-        for part in chunks(rooms, DESCRIBE_USER_NUM_MAX_ROOMS):
+        for part in chunks(rooms, COUNT_USERS.batch[1]):
             try:
-                counts, reply = self.client.describe_user_num(part)
+                counts, reply = COUNT_USERS.read(self.client, {'room_id': part})
             except ZegoError as exc:
                 self.fail('could not count the users of %s: %s' % (', '.join(part), exc.message), error=exc.to_dict(),
                           rooms=results)

@@ -26,6 +26,7 @@ author:
   - zego.rtc maintainers (@zego-rtc)
 extends_documentation_fragment:
   - zego.rtc.api
+  - zego.rtc.batch
 options:
   room_id:
     description:
@@ -218,188 +219,71 @@ summary:
   sample: {total: 3, kicked: 2, already_absent: 1, failed: 0, duplicates: 0}
 '''
 
-from collections import OrderedDict
-
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.zego.rtc.plugins.module_utils.api import (
-    DESCRIBE_USERS_MAX,
-    KICKOUT_MAX_USERS,
-    OK,
-    ROOM_MISSING_CODES,
-    ZegoError,
-    describe_code,
-)
-from ansible_collections.zego.rtc.plugins.module_utils.base import (
-    ZegoModule,
-    check_id,
-    zego_argument_spec,
-)
-from ansible_collections.zego.rtc.plugins.module_utils.batch import (
-    NOT_ATTEMPTED,
-    check_reason,
-    chunks,
-    failure_text,
-    located,
-    stops_batch,
-    summarize,
-)
-
-# KickoutUser answers that say a user is not (or no longer) in the room
-USER_MISSING_CODES = frozenset([105, 50002, 50003])
-OUTCOMES = ('kicked', 'already_absent', 'failed')
+from ansible_collections.zego.rtc.plugins.module_utils.actions import DESCRIBE_USERS, KICKOUT_USERS
+from ansible_collections.zego.rtc.plugins.module_utils.base import batch_argument_spec, check_id, check_reason, located
+from ansible_collections.zego.rtc.plugins.module_utils.batch import BatchModule
 
 
-class ZegoRoomUser(ZegoModule):
+class ZegoRoomUser(BatchModule):
+    ITEMS, NOUN = 'users', 'users'
+    OUTCOMES = ('kicked', 'already_absent', 'failed')
+
+    def label(self, item):
+        return '%s/%s' % (item['room_id'], item['user_id'])
 
     def collect(self):
-        """Validate every input; return {room: [users]} (distinct, input order) and the duplicates."""
+        """Validate every input; the distinct (room, user) pairs, grouped by room in input order."""
         p = self.params
-        errors = []
+        errors = [e for e in [check_reason(p['custom_reason'])] if e]
         if p['users'] is None:
             err = check_id('room_id', p['room_id']) if p['room_id'] is not None else 'room_id is required with user_ids'
-            if err:
-                errors.append(err)
+            errors += [err] if err else []
             pairs = [('user_ids[%d]' % i, p['room_id'], u, False) for i, u in enumerate(p['user_ids'] or [])]
         else:
             pairs = [('users[%d]' % i, item['room_id'], item['user_id'], True) for i, item in enumerate(p['users'])]
-        err = check_reason(p['custom_reason'])
-        if err:
-            errors.append(err)
-        rooms = OrderedDict()
-        duplicates = 0
+        rooms, duplicates = {}, 0
         for loc, room_id, user_id, with_room in pairs:
-            bad = []
             if with_room:
                 bad = [located(loc + '.room_id', 'room_id', e) for e in [check_id('room_id', room_id)] if e]
                 bad += [located(loc + '.user_id', 'user_id', e) for e in [check_id('user_id', user_id)] if e]
             else:
                 bad = [located(loc, 'user_id', e) for e in [check_id('user_id', user_id)] if e]
-            if user_id is None:
-                bad.append('%s must not be empty' % loc)
-            if bad:
-                errors.extend(bad)
-                continue
+            bad += ['%s must not be empty' % loc] if user_id is None else []
+            errors.extend(bad)
             users = rooms.setdefault(room_id, [])
-            if user_id in users:
-                duplicates += 1
+            if bad or user_id in users:
+                duplicates += 0 if bad else 1
                 continue
             users.append(user_id)
-        self.validate(errors)
-        return rooms, duplicates
+        return [{'room_id': r, 'user_id': u} for r, users in rooms.items() for u in users], duplicates, errors
 
-    # -- results ------------------------------------------------------------------------------------
-    @staticmethod
-    def record(room_id, user_id, outcome, code=None, message=None, request_id=None, error=None, stopped=False):
-        res = {'room_id': room_id, 'user_id': user_id, 'outcome': outcome, 'code': code, 'message': message,
-               'request_id': request_id, 'stopped_batch': stopped}
-        if error is not None:
-            res['error'] = error
-        return res
+    def plan(self, items):
+        """Ask who is in the room: the users who are not are already absent."""
+        inside = []
+        for request, statuses, reply in self.read(DESCRIBE_USERS, items):
+            for item in request.records:
+                status = statuses.get(item['user_id'])
+                item['request_id'] = reply.request_id
+                if status and status['in_room']:
+                    inside.append(item)
+                else:
+                    item.update(outcome='already_absent', code=reply.code,
+                                message='not in the room (or the room does not exist)')
+        return inside
 
-    def failed_from(self, room_id, user_ids, exc):
-        """Records for users a request about them failed for; remember a failure that stops the batch."""
-        stopped = stops_batch(exc)
-        if stopped and self.abort is None:
-            self.abort = exc.to_dict()
-        return [self.record(room_id, u, 'failed', exc.code, exc.message, exc.request_id, exc.to_dict(), stopped)
-                for u in user_ids]
+    def predict(self, todo):
+        for item in todo:
+            item['message'] = 'check mode: the user is in the room and would be kicked'
 
-    def not_attempted(self, room_id, user_ids):
-        msg = NOT_ATTEMPTED % self.abort['message']
-        return [self.record(room_id, u, 'failed', self.abort['code'], msg, None, dict(self.abort, message=msg, request_id=None))
-                for u in user_ids]
-
-    # -- who is in the room -------------------------------------------------------------------------
-    def presence(self, room_id, user_ids):
-        """{user: (in_room, request_id)} for the users ZEGO answered for, and failure records for the rest."""
-        present, records = {}, []
-        for part in chunks(user_ids, DESCRIBE_USERS_MAX):
-            if self.abort is not None:
-                records.extend(self.not_attempted(room_id, part))
-                continue
-            try:
-                statuses, reply = self.client.describe_users(room_id, part)
-            except ZegoError as exc:
-                records.extend(self.failed_from(room_id, part, exc))
-                continue
-            for user in part:
-                status = statuses.get(user)
-                present[user] = (bool(status and status['in_room']), reply.request_id, reply.code)
-        return present, records
-
-    # -- kicking ------------------------------------------------------------------------------------
-    def kick(self, room_id, user_ids):
-        if self.abort is not None:
-            return self.not_attempted(room_id, user_ids)
-        reason = self.params['custom_reason']
-        try:
-            reply = self.client.kickout_users(room_id, user_ids, reason)
-        except ZegoError as exc:
-            return self.failed_from(room_id, user_ids, exc)
-        if reply.code == OK:
-            return [self.record(room_id, u, 'kicked', reply.code, reply.message, reply.request_id) for u in user_ids]
-        if reply.code in ROOM_MISSING_CODES:
-            # the room is gone, so are its users; after a lost answer, the lost attempt most likely did it
-            outcome = 'kicked' if reply.response_lost else 'already_absent'
-            return [self.record(room_id, u, outcome, reply.code, reply.message, reply.request_id) for u in user_ids]
-        if reply.code in USER_MISSING_CODES:
-            if len(user_ids) > 1:
-                # which of them left is not said: ask again for each one alone
-                return [rec for u in user_ids for rec in self.kick(room_id, [u])]
-            outcome = 'kicked' if reply.response_lost else 'already_absent'
-            return [self.record(room_id, user_ids[0], outcome, reply.code, reply.message, reply.request_id)]
-        err = ZegoError(describe_code(reply.code, reply.message), code=reply.code, request_id=reply.request_id,
-                        action='KickoutUser', retryable=False)
-        return self.failed_from(room_id, user_ids, err)
-
-    def handle_room(self, room_id, user_ids):
-        present, records = self.presence(room_id, user_ids)
-        by_user = dict((r['user_id'], r) for r in records)
-        inside = [u for u in user_ids if u in present and present[u][0]]
-        for user in user_ids:
-            if user in present and not present[user][0]:
-                dummy, request_id, code = present[user]
-                by_user[user] = self.record(room_id, user, 'already_absent', code,
-                                            'not in the room (or the room does not exist)', request_id)
-        if self.module.check_mode:
-            for user in inside:
-                by_user[user] = self.record(room_id, user, 'kicked', None, 'check mode: the user is in the room and would be kicked',
-                                            present[user][1])
-        else:
-            for part in chunks(inside, KICKOUT_MAX_USERS):
-                for rec in self.kick(room_id, part):
-                    by_user[rec['user_id']] = rec
-        return [by_user[u] for u in user_ids]
-
-    # -- the run ------------------------------------------------------------------------------------
-    def run(self):
-        rooms, duplicates = self.collect()
-        self.abort = None
-        results = []
-        for room_id, user_ids in rooms.items():
-            results.extend(self.handle_room(room_id, user_ids))
-        summary = summarize(results, OUTCOMES, duplicates=duplicates)
-        self.result['changed'] = summary['kicked'] > 0
-        if self.module._diff:
-            before, after = {}, {}
-            for res in results:
-                if res['outcome'] != 'failed':
-                    key = '%s/%s' % (res['room_id'], res['user_id'])
-                    before[key] = 'present' if res['outcome'] == 'kicked' else 'absent'
-                    after[key] = 'absent'
-            self.result['diff'] = {'before': before, 'after': after}
-        self.result['users'] = results
-        self.result['summary'] = summary
-        failed = [r for r in results if r['outcome'] == 'failed']
-        if failed:
-            self.fail(failure_text(failed, len(results), 'users', lambda r: '%s/%s' % (r['room_id'], r['user_id'])))
-        self.exit()
+    def requests(self, todo):
+        return self.group(KICKOUT_USERS, todo)
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=zego_argument_spec(
+        argument_spec=batch_argument_spec(
             room_id=dict(type='str'),
             user_ids=dict(type='list', elements='str'),
             users=dict(type='list', elements='dict', options=dict(

@@ -26,6 +26,7 @@ author:
   - zego.rtc maintainers (@zego-rtc)
 extends_documentation_fragment:
   - zego.rtc.api
+  - zego.rtc.batch
 options:
   room_id:
     description:
@@ -76,16 +77,6 @@ options:
     type: str
     choices: [absent]
     default: absent
-  concurrency:
-    description:
-      - The most DeleteStream requests in flight at once (worker threads sharing keep-alive connections).
-        Pacing to O(rate_limit) applies regardless.
-      - Keeping the rate up needs about the rate times ZEGO's answer time in flight. Until the first answer the
-        module keeps what the rate needs at a 1 s answer time (11 at 10 per second), then what the configured
-        rate needs at the observed answer time, with a margin of half as much
-        again plus one (10 per second at 800 ms answers, 13). This option caps that number; without it the
-        cap is 32. Between 1 and 32.
-    type: int
 attributes:
   check_mode:
     support: full
@@ -284,188 +275,68 @@ summary:
   sample: {total: 3, deleted: 2, already_absent: 1, failed: 0, duplicates: 0}
 '''
 
-import math
-
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.zego.rtc.plugins.module_utils.api import (
-    DEFAULT_USER_ID,
-    OK,
-    RATE_SAFETY,
-    ROOM_MISSING_CODES,
-    STREAM_MISSING,
-    ZegoError,
-    describe_code,
-)
-from ansible_collections.zego.rtc.plugins.module_utils.ratelimit import InFlight, run_in_flight
-from ansible_collections.zego.rtc.plugins.module_utils.base import (
-    MAX_CONCURRENCY,
-    ZegoModule,
-    check_id,
-    zego_argument_spec,
-)
-# a failure every further request would get (batch.FATAL_CODES, an unreachable API) stops the batch
-from ansible_collections.zego.rtc.plugins.module_utils.batch import Abort
-
-# Requests in flight before ZEGO's answer time is known: what the rate needs if answers took this long
-# (then: what it needs at the measured answer time). Extra workers only wait for their slots.
-INITIAL_LATENCY = 1.0
+from ansible_collections.zego.rtc.plugins.module_utils.actions import DEFAULT_USER_ID, DELETE_STREAM, LIST_STREAMS
+from ansible_collections.zego.rtc.plugins.module_utils.base import batch_argument_spec, check_id
+from ansible_collections.zego.rtc.plugins.module_utils.batch import BatchModule
 
 
-class ZegoStream(ZegoModule):
+class ZegoStream(BatchModule):
+    ITEM, ITEMS, NOUN = 'stream', 'streams', 'streams'
+    OUTCOMES = ('deleted', 'already_absent', 'failed')
+    FIELDS = {'attempts': 0, 'response_lost': False}
+    PRIVATE = ('user_name',)
+    SINGLE_SUMMARY = False
+
+    def single(self):
+        return self.params['streams'] is None
+
+    def label(self, item):
+        return '%s/%s' % (item['room_id'], item['stream_id'])
 
     def collect(self):
-        """Validate every input and return the distinct streams, before any API call."""
         p = self.params
-        errors = []
-        if p['streams'] is None:
-            raw = [{'room_id': p['room_id'], 'stream_id': p['stream_id'], 'user_id': None, 'user_name': None}]
-            where = [None]
+        if self.single():
+            raw, where = [{'room_id': p['room_id'], 'stream_id': p['stream_id']}], [None]
         else:
-            raw = p['streams']
-            where = ['streams[%d]' % i for i in range(len(raw))]
-        for field in ('user_id', 'user_name'):
-            err = check_id(field, p[field])
-            if err:
-                errors.append(err)
-        items = []
-        seen = set()
-        duplicates = 0
+            raw, where = p['streams'], ['streams[%d]' % i for i in range(len(p['streams']))]
+        errors = [e for e in (check_id(f, p[f]) for f in ('user_id', 'user_name')) if e]
+        items, seen, duplicates = [], set(), 0
         for loc, item in zip(where, raw):
-            entry = {
-                'room_id': item['room_id'],
-                'stream_id': item['stream_id'],
-                'user_id': item.get('user_id') or p['user_id'],
-                'user_name': item.get('user_name') if item.get('user_name') is not None else p['user_name'],
-            }
-            bad = [e for e in (check_id(f, item.get(f), loc) for f in ('room_id', 'stream_id', 'user_id', 'user_name')) if e]
-            for f in ('room_id', 'stream_id'):
-                if item.get(f) is None:
-                    bad.append('%s is required' % ('%s.%s' % (loc, f) if loc else f))
+            fields = ('room_id', 'stream_id', 'user_id', 'user_name')
+            bad = [e for e in (check_id(f, item.get(f), loc) for f in fields) if e]
+            bad += ['%s is required' % ('%s.%s' % (loc, f) if loc else f) for f in fields[:2] if item.get(f) is None]
             if bad:
                 errors.extend(bad)
                 continue
-            key = (entry['room_id'], entry['stream_id'])
+            key = (item['room_id'], item['stream_id'])
             if key in seen:
                 duplicates += 1
                 continue
             seen.add(key)
-            items.append(entry)
-        self.validate(errors)
-        return items, duplicates
+            items.append({'room_id': item['room_id'], 'stream_id': item['stream_id'],
+                          'user_id': item.get('user_id') or p['user_id'],
+                          'user_name': item.get('user_name') if item.get('user_name') is not None else p['user_name']})
+        return items, duplicates, errors
 
-    # -- real run --------------------------------------------------------------------------------
-    def delete_one(self, item, abort):
-        res = dict(item, outcome='failed', code=None, message=None, request_id=None, attempts=0, response_lost=False,
-                   stopped_batch=False)
-        res.pop('user_name')
-        if abort.error is not None:
-            error = abort.not_attempted()
-            res.update(code=error['code'], message=error['message'], error=error)
-            return res
-        try:
-            reply = self.client.delete_stream(item['room_id'], item['stream_id'], item['user_id'], item['user_name'])
-        except ZegoError as exc:
-            res.update(code=exc.code, message=exc.message, request_id=exc.request_id, attempts=exc.attempts,
-                       response_lost=exc.response_lost, error=exc.to_dict())
-            # the API cannot be reached (or its certificate is not trusted): stop the batch
-            res['stopped_batch'] = abort.note(exc.to_dict(), exc)
-            return res
-        # An earlier lost answer only matters when this answer does not prove who deleted the stream:
-        # after code 0, this request did it; after 138, the lost attempt probably did.
-        res.update(code=reply.code, message=reply.message, request_id=reply.request_id, attempts=reply.attempts,
-                   response_lost=reply.response_lost and reply.code != OK)
-        if reply.code == OK:
-            res['outcome'] = 'deleted'
-        elif reply.code == STREAM_MISSING or reply.code in ROOM_MISSING_CODES:
-            res['outcome'] = 'deleted' if reply.response_lost else 'already_absent'
-        else:
-            err = ZegoError(describe_code(reply.code, reply.message), code=reply.code, request_id=reply.request_id, action='DeleteStream')
-            res['error'] = err.to_dict()
-            res['message'] = err.message
-            res['stopped_batch'] = abort.note(err.to_dict(), reply.code)
-        return res
+    def requests(self, todo):
+        return self.group(DELETE_STREAM, todo)
 
-    def max_in_flight(self):
-        return self.params['concurrency'] or MAX_CONCURRENCY
-
-    def delete_all(self, items):
-        abort = Abort()
-        client = self.client  # built (and the shared store connected) before the first request
-        client.expect('DeleteStream', len(items))
-        cap = min(self.max_in_flight(), max(len(items), 1))
-        if cap <= 1:
-            return [self.delete_one(item, abort) for item in items]
-        # what the configured rate needs: while the pace is lower (slow start, after rate-limit answers) the
-        # extra workers only wait for their slots, and the rate can come back without waiting for them
-        rate = client.rate_for('DeleteStream') * RATE_SAFETY
-        initial = int(math.ceil(rate * INITIAL_LATENCY)) + 1
-        in_flight = InFlight(cap, rate=lambda: rate, latency=lambda: client.latency, initial=initial)
-        return run_in_flight(items, lambda item: self.delete_one(item, abort), in_flight)
-
-    # -- check mode ------------------------------------------------------------------------------
-    def predict_all(self, items):
-        rooms = {}
-        for item in items:
-            rooms.setdefault(item['room_id'], None)
-        for room in rooms:
-            try:
-                streams, reply = self.client.describe_stream_list(room)
-                rooms[room] = (set(s['stream_id'] for s in streams), reply.request_id, None)
-            except ZegoError as exc:
-                rooms[room] = (None, exc.request_id, exc)
-        results = []
-        for item in items:
-            present, request_id, exc = rooms[item['room_id']]
-            res = dict(item, code=None, request_id=request_id, attempts=0, response_lost=False, stopped_batch=False)
-            res.pop('user_name')
-            if exc is not None:
-                res.update(outcome='failed', message='could not list the room: %s' % exc.message, error=exc.to_dict())
-            elif item['stream_id'] in present:
-                res.update(outcome='deleted', message='check mode: the stream is present and would be deleted')
-            else:
-                res.update(outcome='already_absent', message='check mode: the stream is not in the room')
-            results.append(res)
-        return results
-
-    # -- the run ---------------------------------------------------------------------------------
-    def run(self):
-        items, duplicates = self.collect()
-        if self.module.check_mode:
-            results = self.predict_all(items) if items else []
-        else:
-            results = self.delete_all(items) if items else []
-        summary = {'total': len(results), 'deleted': 0, 'already_absent': 0, 'failed': 0, 'duplicates': duplicates}
-        for res in results:
-            summary[res['outcome']] += 1
-        self.result['changed'] = summary['deleted'] > 0
-        if self.module._diff:
-            before, after = {}, {}
-            for res in results:
-                if res['outcome'] == 'failed':
-                    continue
-                key = '%s/%s' % (res['room_id'], res['stream_id'])
-                before[key] = 'present' if res['outcome'] == 'deleted' else 'absent'
-                after[key] = 'absent'
-            self.result['diff'] = {'before': before, 'after': after}
-        if self.params['streams'] is None:
-            self.result['stream'] = results[0]
-        else:
-            self.result['streams'] = results
-            self.result['summary'] = summary
-        failed = [r for r in results if r['outcome'] == 'failed']
-        if failed and self.params['streams'] is None:
-            self.fail('%s/%s: %s' % (failed[0]['room_id'], failed[0]['stream_id'], failed[0]['message']))
-        if failed:
-            shown = '; '.join('%s/%s: %s' % (r['room_id'], r['stream_id'], r['message']) for r in failed[:5])
-            more = ' (and %d more)' % (len(failed) - 5) if len(failed) > 5 else ''
-            self.fail('%d of %d streams failed: %s%s' % (len(failed), len(results), shown, more))
-        self.exit()
+    def predict(self, todo):
+        for request, streams, reply in self.read(LIST_STREAMS, todo, 'list the room'):
+            present = set(s['stream_id'] for s in streams)
+            for item in request.records:
+                item['request_id'] = reply.request_id
+                if item['stream_id'] in present:
+                    item['message'] = 'check mode: the stream is present and would be deleted'
+                else:
+                    item.update(outcome='already_absent', message='check mode: the stream is not in the room')
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=zego_argument_spec(
+        argument_spec=batch_argument_spec(
             room_id=dict(type='str'),
             stream_id=dict(type='str'),
             user_id=dict(type='str', default=DEFAULT_USER_ID),
@@ -477,7 +348,6 @@ def main():
                 user_name=dict(type='str'),
             )),
             state=dict(type='str', default='absent', choices=['absent']),
-            concurrency=dict(type='int'),
         ),
         mutually_exclusive=[('room_id', 'streams'), ('stream_id', 'streams')],
         required_together=[('room_id', 'stream_id')],

@@ -27,6 +27,7 @@ author:
   - zego.rtc maintainers (@zego-rtc)
 extends_documentation_fragment:
   - zego.rtc.api
+  - zego.rtc.batch
 options:
   stream_id:
     description:
@@ -45,12 +46,6 @@ options:
     type: str
     choices: [present, absent]
     default: present
-  concurrency:
-    description:
-      - How many requests (each for up to 20 stream IDs) may be in flight at once. Pacing to ZEGO's limit applies
-        regardless. At most 32.
-    type: int
-    default: 4
 attributes:
   check_mode:
     support: full
@@ -255,28 +250,9 @@ summary:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.zego.rtc.plugins.module_utils.api import (
-    BAN_BATCH_MAX,
-    OK,
-    ZegoError,
-    describe_code,
-)
-from ansible_collections.zego.rtc.plugins.module_utils.base import (
-    ZegoModule,
-    check_id,
-    zego_argument_spec,
-)
-from ansible_collections.zego.rtc.plugins.module_utils.batch import (
-    Abort,
-    chunks,
-    collect_ids,
-    failure_text,
-    parallel_map,
-    summarize,
-)
-
-# A batch request that failed as a whole: send each of its IDs again on its own.
-BATCH_FAILED_CODES = frozenset([30006, 30009, 42003, 42004])
+from ansible_collections.zego.rtc.plugins.module_utils.actions import FORBID_STREAMS, RESUME_STREAMS
+from ansible_collections.zego.rtc.plugins.module_utils.base import batch_argument_spec, check_id, collect_ids
+from ansible_collections.zego.rtc.plugins.module_utils.batch import BatchModule
 
 
 def required_prefix(app_id):
@@ -284,18 +260,23 @@ def required_prefix(app_id):
     return 'zegotest-%s-' % app_id
 
 
-class ZegoStreamBan(ZegoModule):
+class ZegoStreamBan(BatchModule):
+    ITEM, ITEMS, NOUN = 'stream', 'streams', 'stream IDs'
+    OUTCOMES = ('banned', 'resumed', 'failed')
+    FIELDS = {'action': None, 'attempts': 0, 'response_lost': False}
+    DIFF = None
+
+    def single(self):
+        return self.params['stream_ids'] is None
 
     def collect(self):
-        """Validate every stream ID and return the distinct ones, before any API call."""
         p = self.params
-        if p['stream_ids'] is None:
+        if self.single():
             raw, where = [p['stream_id']], ['stream_id']
             err = check_id('stream_id', p['stream_id'])
             ids, duplicates, errors = ([], 0, [err]) if err else (raw, 0, [])
         else:
-            raw = p['stream_ids']
-            where = ['stream_ids[%d]' % i for i in range(len(raw))]
+            raw, where = p['stream_ids'], ['stream_ids[%d]' % i for i in range(len(p['stream_ids']))]
             ids, duplicates, errors = collect_ids('stream_id', raw, 'stream_ids')
         if p['is_test']:
             prefix = required_prefix(p['app_id'])
@@ -303,116 +284,34 @@ class ZegoStreamBan(ZegoModule):
                 if value is not None and check_id('stream_id', value) is None and not value.startswith(prefix):
                     errors.append('%s %r must start with %r: ZEGO\'s test environment (is_test) only accepts stream '
                                   'IDs with this prefix for bans' % (loc, value, prefix))
-        self.validate(errors)
-        return ids, duplicates
+        outcome = 'banned' if p['state'] == 'present' else 'resumed'
+        return [{'stream_id': sid, 'outcome': outcome} for sid in ids], duplicates, errors
 
-    @property
-    def banned(self):
-        return self.params['state'] == 'present'
+    def requests(self, todo):
+        return self.group(FORBID_STREAMS if self.params['state'] == 'present' else RESUME_STREAMS, todo)
 
-    def action_for(self, ids):
-        verb = 'Forbid' if self.banned else 'Resume'
-        return '%sRTCStream%s' % (verb, 's' if len(ids) > 1 else '')
+    def predict(self, todo):
+        self.sent = self.requests(todo)
+        for request in self.sent:
+            request.sent, n = True, len(request.records)
+            for item in request.records:
+                item.update(action=request.action.name, message='check mode: would send %s with %d stream ID%s' % (
+                    request.action.name, n, '' if n == 1 else 's'))
 
-    def outcome(self):
-        return 'banned' if self.banned else 'resumed'
-
-    # -- real run --------------------------------------------------------------------------------
-    @staticmethod
-    def _failed(ids, action, error, attempts=0, response_lost=False, stopped_batch=False):
-        return [dict(stream_id=sid, outcome='failed', action=action, code=error['code'], message=error['message'],
-                     request_id=error['request_id'], attempts=attempts, response_lost=response_lost,
-                     stopped_batch=stopped_batch, error=dict(error))
-                for sid in ids]
-
-    def send(self, ids, abort, log, single_fallback=True):
-        """One request for ``ids``; returns their results (a failed batch is retried one ID at a time)."""
-        action = self.action_for(ids)
-        if abort.error is not None:
-            return self._failed(ids, action, abort.not_attempted())
-        try:
-            reply = self.client.ban_streams(ids, banned=self.banned)
-        except ZegoError as exc:
-            log.append(dict(action=action, stream_ids=list(ids), code=exc.code))
-            stopped = abort.note(exc.to_dict(), exc)
-            return self._failed(ids, action, exc.to_dict(), exc.attempts, exc.response_lost, stopped)
-        log.append(dict(action=action, stream_ids=list(ids), code=reply.code))
-        if reply.code == OK:
-            return [dict(stream_id=sid, outcome=self.outcome(), action=action, code=reply.code, message=reply.message,
-                         request_id=reply.request_id, attempts=reply.attempts, response_lost=reply.response_lost,
-                         stopped_batch=False)
-                    for sid in ids]
-        err = ZegoError(describe_code(reply.code, reply.message), code=reply.code, request_id=reply.request_id,
-                        action=action).to_dict()
-        stopped = abort.note(err, reply.code)
-        if len(ids) > 1 and single_fallback and reply.code in BATCH_FAILED_CODES and abort.error is None:
-            results = []
-            for sid in ids:
-                res = self.send([sid], abort, log, single_fallback=False)[0]
-                res['attempts'] += reply.attempts
-                results.append(res)
-            return results
-        return self._failed(ids, action, err, reply.attempts, reply.response_lost, stopped)
-
-    def send_all(self, ids):
-        """Every chunk, up to ``concurrency`` at once; results and requests in input order."""
-        abort = Abort()
-
-        def one(chunk):
-            log = []
-            return self.send(chunk, abort, log), log
-
-        # build the client (and connect the shared store) in this thread: a failure must end the task here
-        dummy = self.client
-        per_chunk = parallel_map(one, chunks(ids, BAN_BATCH_MAX), self.params['concurrency'])
-        return ([res for results, dummy in per_chunk for res in results],
-                [entry for dummy, log in per_chunk for entry in log])
-
-    # -- check mode ------------------------------------------------------------------------------
-    def predict_all(self, ids):
-        results, log = [], []
-        for chunk in chunks(ids, BAN_BATCH_MAX):
-            action = self.action_for(chunk)
-            log.append(dict(action=action, stream_ids=list(chunk), code=None))
-            for sid in chunk:
-                results.append(dict(stream_id=sid, outcome=self.outcome(), action=action, code=None,
-                                    message='check mode: would send %s with %d stream ID%s' % (
-                                        action, len(chunk), '' if len(chunk) == 1 else 's'),
-                                    request_id=None, attempts=0, response_lost=False, stopped_batch=False))
-        return results, log
-
-    # -- the run ---------------------------------------------------------------------------------
-    def run(self):
-        ids, duplicates = self.collect()
-        if not ids:
-            results, log = [], []
-        elif self.module.check_mode:
-            results, log = self.predict_all(ids)
-        else:
-            results, log = self.send_all(ids)
-        summary = summarize(results, ('banned', 'resumed', 'failed'), duplicates=duplicates, requests=len(log))
-        self.result['changed'] = summary['banned'] + summary['resumed'] > 0
-        self.result['summary'] = summary
-        self.result['requests'] = log
-        if self.params['stream_ids'] is None:
-            self.result['stream'] = results[0]
-        else:
-            self.result['streams'] = results
-        failed = [r for r in results if r['outcome'] == 'failed']
-        if failed and self.params['stream_ids'] is None:
-            self.fail('%s: %s' % (failed[0]['stream_id'], failed[0]['message']))
-        if failed:
-            self.fail(failure_text(failed, len(results), 'stream IDs', lambda r: r['stream_id']))
-        self.exit()
+    def report(self, summary):
+        # ZEGO has no call that reads bans: the requests sent (or, in check mode, that would be) are the record
+        log = [r for request in self.sent for r in request.log()]
+        summary['requests'] = len(log)
+        self.result['requests'] = [dict(action=r.action.name, stream_ids=[i['stream_id'] for i in r.records],
+                                        code=r.code) for r in log]
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=zego_argument_spec(
+        argument_spec=batch_argument_spec(
             stream_id=dict(type='str'),
             stream_ids=dict(type='list', elements='str'),
             state=dict(type='str', default='present', choices=['present', 'absent']),
-            concurrency=dict(type='int', default=4),
         ),
         mutually_exclusive=[('stream_id', 'stream_ids')],
         required_one_of=[('stream_id', 'stream_ids')],

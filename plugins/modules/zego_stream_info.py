@@ -141,12 +141,9 @@ rooms:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.zego.rtc.plugins.module_utils.api import ZegoError
-from ansible_collections.zego.rtc.plugins.module_utils.base import (
-    ZegoModule,
-    check_id,
-    zego_argument_spec,
-)
+from ansible_collections.zego.rtc.plugins.module_utils.actions import LIST_STREAMS
+from ansible_collections.zego.rtc.plugins.module_utils.base import ZegoModule, check_id, zego_argument_spec
+from ansible_collections.zego.rtc.plugins.module_utils.errors import ZegoError
 
 
 class ZegoStreamInfo(ZegoModule):
@@ -179,7 +176,7 @@ class ZegoStreamInfo(ZegoModule):
         self.result['rooms'] = []
         for room in rooms:
             try:
-                streams, reply = self.client.describe_stream_list(room)
+                streams, reply = LIST_STREAMS.read(self.client, {'room_id': room})
             except ZegoError as exc:
                 self.fail('could not list room %s: %s' % (room, exc.message), error=exc.to_dict())
             self.result['rooms'].append({'room_id': room, 'request_id': reply.request_id, 'streams': streams})

@@ -26,6 +26,7 @@ author:
   - zego.rtc maintainers (@zego-rtc)
 extends_documentation_fragment:
   - zego.rtc.api
+  - zego.rtc.batch
 options:
   room_id:
     description:
@@ -67,11 +68,6 @@ options:
     type: str
     choices: [present, absent]
     default: present
-  concurrency:
-    description:
-      - How many Set or Del requests may be in flight at once. Pacing to ZEGO's limit applies regardless. At most 32.
-    type: int
-    default: 4
 attributes:
   check_mode:
     support: full
@@ -263,46 +259,39 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.zego.rtc.plugins.module_utils.api import (
-    OK,
+from ansible_collections.zego.rtc.plugins.module_utils.actions import (
+    DELETE_RULE,
+    DESCRIBE_RULES,
     RULE_DEFAULT_DURATION,
-    RULE_DESCRIBE_MAX,
     RULE_MAX_DURATION,
-    ZegoError,
-    describe_code,
+    SET_RULE,
 )
-from ansible_collections.zego.rtc.plugins.module_utils.base import (
-    ZegoModule,
-    check_id,
-    zego_argument_spec,
-)
-from ansible_collections.zego.rtc.plugins.module_utils.batch import (
-    Abort,
-    chunks,
-    collect_ids,
-    failure_text,
-    parallel_map,
-    summarize,
-)
+from ansible_collections.zego.rtc.plugins.module_utils.base import batch_argument_spec, check_id, collect_ids
+from ansible_collections.zego.rtc.plugins.module_utils.batch import BatchModule
 
-RULE_MISSING = 50124
-NO_PERMISSION = 9
+MESSAGES = {'set': 'a rule would be set', 'deleted': 'the rule would be deleted',
+            'unchanged': 'the same rule is in force', 'already_absent': 'there is no rule'}
 
 
-def _error_message(code, message):
-    text = describe_code(code, message)
-    if code == NO_PERMISSION:
-        text += ' (prohibition rules must be enabled for this AppID by ZEGO support)'
-    return text
+class ZegoStreamRule(BatchModule):
+    ITEM, ITEMS = 'stream', 'streams'
+    OUTCOMES = ('set', 'unchanged', 'deleted', 'already_absent', 'failed')
+    FIELDS = {'attempts': 0}
 
+    @property
+    def NOUN(self):
+        return 'stream IDs of room %s' % self.params['room_id']
 
-class ZegoStreamRule(ZegoModule):
+    def single(self):
+        return self.params['stream_ids'] is None
+
+    def single_label(self, item):
+        return '%s/%s' % (item['room_id'], item['stream_id'])
 
     def collect(self):
-        """Validate every input and return the distinct stream IDs, before any API call."""
         p = self.params
         errors = [e for e in [check_id('room_id', p['room_id'])] if e]
-        if p['stream_ids'] is None:
+        if self.single():
             err = check_id('stream_id', p['stream_id'])
             ids, duplicates = ([], 0) if err else ([p['stream_id']], 0)
             errors += [err] if err else []
@@ -315,144 +304,49 @@ class ZegoStreamRule(ZegoModule):
                               'video or both (to lift a rule, use state=absent)')
             if not 1 <= p['duration'] <= RULE_MAX_DURATION:
                 errors.append('duration must be from 1 to %d seconds (24 hours), got %s' % (RULE_MAX_DURATION, p['duration']))
-        self.validate(errors)
-        return ids, duplicates
+        return [{'room_id': p['room_id'], 'stream_id': sid, 'before': None} for sid in ids], duplicates, errors
 
-    # -- reading ---------------------------------------------------------------------------------
-    def read_rules(self, ids, abort):
-        """{stream_id: (rule or None, None)} or (None, error dict) for IDs whose rules could not be read."""
-        now = time.time()
-        found = {}
-        for chunk in chunks(ids, RULE_DESCRIBE_MAX):
-            if abort.error is not None:
-                for sid in chunk:
-                    found[sid] = (None, abort.not_attempted())
-                continue
-            try:
-                rules, dummy = self.client.describe_stream_rules(self.params['room_id'], chunk)
-            except ZegoError as exc:
-                err = exc.to_dict()
-                if exc.code == NO_PERMISSION:
-                    err['message'] = _error_message(exc.code, exc.zego_message)
-                stopped = abort.note(err, exc)
-                for sid in chunk:
-                    found[sid] = (None, dict(err, message='could not read the rules: %s' % err['message'],
-                                             stopped_batch=stopped and sid == chunk[0]))
-                continue
-            for sid in chunk:
-                rule = rules.get(sid)
+    def plan(self, items):
+        """Read the rules in force and decide: set, unchanged, deleted or already_absent."""
+        p, now = self.params, time.time()
+        for request, rules, dummy in self.read(DESCRIBE_RULES, items, 'read the rules'):
+            for item in request.records:
+                rule = rules.get(item['stream_id'])
                 if rule is not None:
-                    rule = dict(rule, active=rule['expires_at'] is not None and rule['expires_at'] > now)
-                found[sid] = (rule, None)
-        return found
+                    rule = item['before'] = dict(rule, active=rule['expires_at'] is not None and rule['expires_at'] > now)
+                if p['state'] == 'absent':
+                    item['outcome'] = 'deleted' if rule is not None else 'already_absent'
+                elif rule is not None and rule['active'] and rule['disable_audio'] == p['disable_audio'] \
+                        and rule['disable_video'] == p['disable_video']:
+                    item['outcome'] = 'unchanged'
+                item['message'] = MESSAGES[item['outcome']]
+        return [item for item in items if item['outcome'] in ('set', 'deleted')]
 
-    # -- deciding and writing --------------------------------------------------------------------
-    def plan(self, sid, rule):
-        """The outcome if nothing fails: set, unchanged, deleted or already_absent."""
-        p = self.params
-        if p['state'] == 'absent':
-            return 'deleted' if rule is not None else 'already_absent'
-        if rule is not None and rule['active'] and rule['disable_audio'] == p['disable_audio'] \
-                and rule['disable_video'] == p['disable_video']:
-            return 'unchanged'
-        return 'set'
+    def predict(self, todo):
+        for item in todo:
+            item['message'] = 'check mode: ' + item['message']
 
-    def write(self, res, abort):
-        p = self.params
-        action = 'SetForbidStreamRule' if res['outcome'] == 'set' else 'DelForbidStreamRule'
-        if abort.error is not None:
-            err = abort.not_attempted()
-            res.update(outcome='failed', code=err['code'], message=err['message'], error=err)
-            return res
-        try:
-            if res['outcome'] == 'set':
-                reply = self.client.set_stream_rule(p['room_id'], res['stream_id'], p['disable_audio'],
-                                                    p['disable_video'], p['duration'])
-            else:
-                reply = self.client.delete_stream_rule(p['room_id'], res['stream_id'])
-        except ZegoError as exc:
-            res['stopped_batch'] = abort.note(exc.to_dict(), exc)
-            res.update(outcome='failed', code=exc.code, message=exc.message, request_id=exc.request_id,
-                       attempts=exc.attempts, error=exc.to_dict())
-            return res
-        res.update(code=reply.code, message=reply.message, request_id=reply.request_id, attempts=reply.attempts)
-        if reply.code == OK:
-            return res
-        if action == 'DelForbidStreamRule' and reply.code == RULE_MISSING:
-            res['outcome'] = 'already_absent'
-            return res
-        err = ZegoError(_error_message(reply.code, reply.message), code=reply.code, request_id=reply.request_id,
-                        action=action).to_dict()
-        res['stopped_batch'] = abort.note(err, reply.code)
-        res.update(outcome='failed', message=err['message'], error=err)
-        return res
+    def requests(self, todo):
+        return (self.group(SET_RULE, [i for i in todo if i['outcome'] == 'set'])
+                + self.group(DELETE_RULE, [i for i in todo if i['outcome'] == 'deleted']))
 
-    # -- the run ---------------------------------------------------------------------------------
-    def run(self):
-        p = self.params
-        ids, duplicates = self.collect()
-        abort = Abort()
-        found = self.read_rules(ids, abort) if ids else {}
-        results = []
-        for sid in ids:
-            rule, err = found[sid]
-            res = dict(room_id=p['room_id'], stream_id=sid, before=rule, code=None, message=None, request_id=None,
-                       attempts=0, stopped_batch=False)
-            if err is not None:
-                err = dict(err)
-                res.update(outcome='failed', code=err['code'], message=err['message'], request_id=err['request_id'],
-                           stopped_batch=err.pop('stopped_batch', False), error=err)
-            else:
-                res['outcome'] = self.plan(sid, rule)
-                res['message'] = {
-                    'set': 'a rule would be set', 'deleted': 'the rule would be deleted',
-                    'unchanged': 'the same rule is in force', 'already_absent': 'there is no rule',
-                }[res['outcome']]
-                if self.module.check_mode and res['outcome'] in ('set', 'deleted'):
-                    res['message'] = 'check mode: ' + res['message']
-            results.append(res)
-        todo = [r for r in results if r['outcome'] in ('set', 'deleted')]
-        if todo and not self.module.check_mode:
-            parallel_map(lambda r: self.write(r, abort), todo, p['concurrency'])
-        summary = summarize(results, ('set', 'unchanged', 'deleted', 'already_absent', 'failed'), duplicates=duplicates)
-        self.result['changed'] = summary['set'] + summary['deleted'] > 0
-        self.result['summary'] = summary
-        if self.module._diff:
-            self.result['diff'] = self.diff(results)
-        if p['stream_ids'] is None:
-            self.result['stream'] = results[0]
-        else:
-            self.result['streams'] = results
-        failed = [r for r in results if r['outcome'] == 'failed']
-        if failed and p['stream_ids'] is None:
-            self.fail('%s/%s: %s' % (p['room_id'], failed[0]['stream_id'], failed[0]['message']))
-        if failed:
-            self.fail(failure_text(failed, len(results), 'stream IDs of room %s' % p['room_id'], lambda r: r['stream_id']))
-        self.exit()
-
-    def diff(self, results):
+    def diff(self, items):
         p = self.params
         before, after = {}, {}
         wanted = {'disable_audio': p['disable_audio'], 'disable_video': p['disable_video'], 'duration': p['duration']}
-        for res in results:
-            if res['outcome'] == 'failed':
+        for item in items:
+            if item['outcome'] == 'failed':
                 continue
-            rule = res['before']
-            key = '%s/%s' % (p['room_id'], res['stream_id'])
+            rule, key = item['before'], '%s/%s' % (p['room_id'], item['stream_id'])
             before[key] = 'absent' if rule is None else dict(
                 (k, rule[k]) for k in ('disable_audio', 'disable_video', 'active', 'expires_at'))
-            if res['outcome'] == 'set':
-                after[key] = wanted
-            elif res['outcome'] in ('deleted', 'already_absent'):
-                after[key] = 'absent'
-            else:
-                after[key] = before[key]
+            after[key] = {'set': wanted, 'deleted': 'absent', 'already_absent': 'absent'}.get(item['outcome'], before[key])
         return {'before': before, 'after': after}
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=zego_argument_spec(
+        argument_spec=batch_argument_spec(
             room_id=dict(type='str', required=True),
             stream_id=dict(type='str'),
             stream_ids=dict(type='list', elements='str'),
@@ -460,7 +354,6 @@ def main():
             disable_video=dict(type='bool', default=False),
             duration=dict(type='int', default=RULE_DEFAULT_DURATION),
             state=dict(type='str', default='present', choices=['present', 'absent']),
-            concurrency=dict(type='int', default=4),
         ),
         mutually_exclusive=[('stream_id', 'stream_ids')],
         required_one_of=[('stream_id', 'stream_ids')],

@@ -112,8 +112,8 @@ def zego_http(monkeypatch, tmp_path):
     conv.sleeps = []
     monkeypatch.setenv('ZEGO_RTC_STATE_DIR', str(tmp_path / 'state'))
     (tmp_path / 'state').mkdir(mode=0o700)
-    from ansible_collections.zego.rtc.plugins.module_utils import api
-    monkeypatch.setattr(api.time, 'sleep', conv.sleeps.append)
+    from ansible_collections.zego.rtc.plugins.module_utils import client
+    monkeypatch.setattr(client.time, 'sleep', conv.sleeps.append)
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         rsps.add_callback(responses.GET, API_URL + '/', callback=conv.callback)
         yield conv

@@ -9,8 +9,10 @@ import pytest
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.zego.rtc.plugins.module_utils.batch import NOT_ATTEMPTED
 from ansible_collections.zego.rtc.plugins.filter.stream_cleanup import (
     split_ids,
+    stream_cleanup_chunk,
     stream_cleanup_errors,
     stream_cleanup_plan,
     stream_cleanup_summary,
@@ -73,6 +75,50 @@ def test_plan_dedupes_keeps_and_rejects():
     assert 'not sent' in plan['rejected'][0]['message']
     assert [(p['stream_id'], p['outcome']) for p in plan['predicted']] == [
         ('s1', 'deleted'), ('s2', 'already_absent'), ('a', 'deleted')]
+
+
+def test_plan_leaves_the_rooms_it_did_not_list_to_zego_stream():
+    streams = [{'room_id': 'x', 'stream_id': 'a'}, {'room_id': 'p1', 'stream_id': 'a'}, {'room_id': 'x', 'stream_id': 'b'},
+               {'room_id': 'y', 'stream_id': 'c', 'user_id': 'bot'}]
+    plan = stream_cleanup_plan(streams, listing=LISTING[:1], rooms=['p1'], keep_regex='^host_')
+    assert plan['unlisted'] == [{'room_id': 'x', 'stream_id': 'a'}, {'room_id': 'x', 'stream_id': 'b'},
+                                {'room_id': 'y', 'stream_id': 'c', 'user_id': 'bot'}]
+    # without zego_stream's answers only the listed room is predicted
+    assert [(p['room_id'], p['stream_id']) for p in plan['predicted']] == [('p1', 'a')]
+    checked = [{'room_id': 'y', 'stream_id': 'c', 'outcome': 'already_absent', 'message': 'from zego_stream'},
+               {'room_id': 'x', 'stream_id': 'a', 'outcome': 'deleted', 'message': 'from zego_stream'},
+               {'room_id': 'x', 'stream_id': 'b', 'outcome': 'failed', 'message': 'could not list the room'}]
+    plan = stream_cleanup_plan(streams, listing=LISTING[:1], rooms=['p1'], keep_regex='^host_', checked=checked)
+    # every stream in plan order: zego_stream's own records, and the listed room's streams from its listing
+    assert [(p['room_id'], p['stream_id'], p['outcome']) for p in plan['predicted']] == [
+        ('x', 'a', 'deleted'), ('p1', 'a', 'deleted'), ('x', 'b', 'failed'), ('y', 'c', 'already_absent')]
+    assert plan['predicted'][0] is checked[1]
+
+
+def test_chunk_records_go_on_until_a_stream_stops_the_batch():
+    chunk = [{'room_id': 'r', 'stream_id': 'a'}, {'room_id': 'r', 'stream_id': 'b'}]
+    ok = {'streams': [{'room_id': 'r', 'stream_id': 'a', 'outcome': 'deleted', 'stopped_batch': False},
+                      {'room_id': 'r', 'stream_id': 'b', 'outcome': 'failed', 'code': 124, 'stopped_batch': False}]}
+    assert stream_cleanup_chunk(chunk, result=ok, stopped=None) == {'records': ok['streams'], 'stopped': None}
+    # ansible-core before 2.19 keeps none as an empty text
+    assert stream_cleanup_chunk(chunk, result=ok, stopped='')['stopped'] is None
+    stopper = {'room_id': 'r', 'stream_id': 'a', 'outcome': 'failed', 'code': 100000005, 'message': 'auth failed',
+               'stopped_batch': True}
+    bad = {'streams': [stopper, {'room_id': 'r', 'stream_id': 'b', 'outcome': 'failed', 'code': 100000005,
+                                 'message': NOT_ATTEMPTED % 'auth failed', 'stopped_batch': False}]}
+    assert stream_cleanup_chunk(chunk, result=bad, stopped=None)['stopped'] is stopper
+
+
+def test_chunks_after_the_stop_are_not_attempted():
+    stopper = {'room_id': 'r', 'stream_id': 'a', 'outcome': 'failed', 'code': 100000005, 'message': 'auth failed',
+               'stopped_batch': True}
+    later = [{'room_id': 'r', 'stream_id': 'c', 'user_id': 'bot'}]
+    out = stream_cleanup_chunk(later, result={'skipped': True}, stopped=stopper)
+    assert out['stopped'] is stopper
+    assert out['records'] == [{'room_id': 'r', 'stream_id': 'c', 'user_id': 'bot', 'outcome': 'failed', 'code': 100000005,
+                               'request_id': None, 'attempts': 0, 'message': NOT_ATTEMPTED % 'auth failed'}]
+    # worded as zego_stream words the streams its own batch did not send
+    assert out['records'][0]['message'].startswith('not attempted: ') and 'auth failed' in out['records'][0]['message']
 
 
 def test_plan_refuses_a_purge_room_that_was_not_listed():

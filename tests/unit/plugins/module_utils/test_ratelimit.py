@@ -18,7 +18,8 @@ import time
 
 import pytest
 
-from ansible_collections.zego.rtc.plugins.module_utils.api import RATE_SAFETY, RateLimiter, ZegoClient
+from ansible_collections.zego.rtc.plugins.module_utils.client import Settings, ZegoClient
+from ansible_collections.zego.rtc.plugins.module_utils.ratelimit import RATE_SAFETY, RateLimiter
 
 EPS = 1e-6  # the shared file stores slots with microsecond precision
 
@@ -112,8 +113,8 @@ def test_idle_limiter_does_not_save_up_a_burst():
 def test_client_limiter_stays_under_the_documented_rate_with_jitter():
     """ZegoClient paces at RATE_SAFETY of the limit: requests that leave a little late still fit."""
     clock = FakeClock()
-    client = ZegoClient(1234567890, 'secret', api_url='http://127.0.0.1:1', clock=clock.time, sleep=clock.sleep,
-                        shared_limits=False)
+    client = ZegoClient(Settings(app_id=1234567890, secret='secret', api_url='http://127.0.0.1:1', shared_limits=False),
+                        clock=clock.time, sleep=clock.sleep)
     lim = client.limiter('DeleteStream', 10.0)
     sent = []
     for n in range(300):
@@ -666,56 +667,3 @@ def test_without_congestion_adaptive_pacing_is_todays_pacing_after_slow_start():
     assert 0 < late[-1] < 0.5
     assert late[-1] == pytest.approx(late[100], abs=1e-6)  # after slow start, the same spacing
     assert_paced(b, 10.0 * RATE_SAFETY)
-
-
-# -- requests in flight follow the answer time ----------------------------------------------------------
-@pytest.mark.parametrize('latency, cap, expect', [
-    (None, 32, 4), (0.15, 32, 4), (0.5, 32, 9), (0.8, 32, 13), (0.8, 6, 6), (5.0, 32, 32), (0.0, 32, 1),
-])
-def test_in_flight_target(latency, cap, expect):
-    assert ratelimit.InFlight(cap, rate=lambda: 9.8, latency=lambda: latency).target() == expect
-
-
-def test_in_flight_follows_a_lower_rate():
-    rate = [9.8]
-    flight = ratelimit.InFlight(32, rate=lambda: rate[0], latency=lambda: 0.8)
-    high = flight.target()
-    rate[0] = 2.45
-    assert flight.target() < high
-
-
-def test_run_in_flight_keeps_order_and_follows_the_target():
-    target = [2]
-    flight = ratelimit.InFlight(16, rate=lambda: 1.0, latency=lambda: None, initial=2)
-    flight.target = lambda: target[0]
-    active = [0]
-    peak = []
-    lock = threading.Lock()
-    gate = threading.Event()
-
-    def work(n):
-        with lock:
-            active[0] += 1
-            peak.append(active[0])
-        if n == 3:
-            target[0] = 6  # the answer time grew: more workers
-        if n < 20:
-            gate.wait(0.01)
-        with lock:
-            active[0] -= 1
-        return n * n
-
-    assert ratelimit.run_in_flight(range(60), work, flight) == [n * n for n in range(60)]
-    assert max(peak) <= 6
-    assert max(peak) > 2  # it grew beyond the first target
-
-
-def test_run_in_flight_raises_a_workers_exception():
-    flight = ratelimit.InFlight(4, rate=lambda: 1.0, latency=lambda: None)
-
-    def work(n):
-        if n == 5:
-            raise RuntimeError('boom')
-        return n
-    with pytest.raises(RuntimeError):
-        ratelimit.run_in_flight(range(20), work, flight)

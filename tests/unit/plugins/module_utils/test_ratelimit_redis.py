@@ -14,14 +14,17 @@ import time
 
 import pytest
 
-from ansible_collections.zego.rtc.plugins.module_utils import api, ratelimit
+from ansible_collections.zego.rtc.plugins.module_utils import store as store_module
+from ansible_collections.zego.rtc.plugins.module_utils.actions import DEFAULT_USER_ID, DELETE_STREAM
+from ansible_collections.zego.rtc.plugins.module_utils.client import Settings, ZegoClient
 from ansible_collections.zego.rtc.plugins.module_utils.ratelimit import (
     RATE_SAFETY,
+    STORE_MAX_SLEEP,
     PacingError,
     RedisLimiter,
-    RedisStore,
-    parse_store_url,
+    window_of,
 )
+from ansible_collections.zego.rtc.plugins.module_utils.store import RedisStore, parse_store_url
 from ansible_collections.zego.rtc.plugins.modules import zego_stream
 
 redis = pytest.importorskip('redis')  # listed in tests/unit/requirements.txt and requirements-dev.txt
@@ -129,7 +132,7 @@ def test_processes_hammering_one_key_never_exceed_the_rate_in_any_sliding_second
     gaps = [b - a for a, b in zip(sorted(granted), sorted(granted)[1:])]
     assert min(gaps) >= 1.0 / rate - 1e-6
     # the log in the server holds the latest sends with those same times
-    log = redis_server.admin.zrange(ratelimit.STORE_KEY_PREFIX + key, 0, -1, withscores=True)
+    log = redis_server.admin.zrange(store_module.STORE_KEY_PREFIX + key, 0, -1, withscores=True)
     assert log and set(round(score / 1e6, 6) for dummy, score in log) <= set(round(t, 6) for t in granted)
 
 
@@ -142,7 +145,7 @@ def test_the_window_is_kept_on_the_servers_clock_not_the_callers(redis_server, m
     server_now = redis_server.admin.time()
     server_now = server_now[0] + server_now[1] / 1e6
     assert abs(granted - server_now) < 60
-    score = redis_server.admin.zrange(ratelimit.STORE_KEY_PREFIX + 'test|clock', 0, -1, withscores=True)[0][1]
+    score = redis_server.admin.zrange(store_module.STORE_KEY_PREFIX + 'test|clock', 0, -1, withscores=True)[0][1]
     assert score / 1e6 == pytest.approx(granted, abs=1e-6)
 
 
@@ -150,8 +153,8 @@ def test_the_log_expires_when_idle(redis_server):
     store = _store(redis_server)
     lim = _limiter(store, 'test|expiry', 10.0)
     lim.acquire()
-    key = ratelimit.STORE_KEY_PREFIX + 'test|expiry'
-    cap, window = ratelimit.window_of(10.0)
+    key = store_module.STORE_KEY_PREFIX + 'test|expiry'
+    cap, window = window_of(10.0)
     ttl = redis_server.admin.pttl(key)
     assert 0 < ttl <= int(window * 1000) + 1001
     time.sleep(ttl / 1000.0 + 0.2)
@@ -175,7 +178,7 @@ def test_unix_socket_with_db_and_password(redis_server):
     assert store.try_acquire('test|unix', 5.0)[0]
     import redis as redis_py
     db3 = redis_py.Redis(unix_socket_path=redis_server.socket, password=redis_server.password, db=3)
-    assert db3.exists(ratelimit.STORE_KEY_PREFIX + 'test|unix') == 1
+    assert db3.exists(store_module.STORE_KEY_PREFIX + 'test|unix') == 1
 
 
 def test_bad_password_fails_naming_the_store_but_not_the_password(redis_server):
@@ -201,17 +204,20 @@ def test_store_lost_mid_batch_warns_once_and_paces_locally(own_redis_server, zeg
         zego_http.expect('DeleteStream', {'StreamId': 's%d' % n})
     warnings = []
     store = _store(own_redis_server)
-    client = api.ZegoClient(zego_http.app_id, zego_http.secret, zego_http.api_url, warn=warnings.append,
-                            store=store, rate_limit=1000)
-    client.expect('DeleteStream', 8)
+    settings = Settings(app_id=zego_http.app_id, secret=zego_http.secret, api_url=zego_http.api_url, rate_limit=1000)
+    client = ZegoClient(settings, warn=warnings.append, store=store)
+    client.expect(DELETE_STREAM, 8)
+
+    def delete(stream_id):
+        return DELETE_STREAM.send(client, {'room_id': 'r1', 'stream_id': stream_id, 'user_id': DEFAULT_USER_ID})
     for n in range(4):
-        assert client.delete_stream('r1', 's%d' % n).code == 0
+        assert delete('s%d' % n).code == 0
     assert isinstance(client.limiter('DeleteStream', 1000), RedisLimiter)
     assert len(client.limiter('DeleteStream', 1000).granted) == 4
     assert client.limiter('DeleteStream', 1000).left == 4
     own_redis_server.stop()
     for n in range(4, 8):
-        assert client.delete_stream('r1', 's%d' % n).code == 0
+        assert delete('s%d' % n).code == 0
     assert client.store_lost
     # the local pacing took over the work left (what a yield's quiet depends on) and counted it down
     assert client.limiter('DeleteStream', 1000)._local().left == 0
@@ -230,7 +236,7 @@ def test_module_with_store_never_shows_the_password(redis_server, zego_http, run
     assert not failed and result['summary']['deleted'] == 2
     assert redis_server.password not in json.dumps(result)
     # the budget was kept in the store
-    assert redis_server.admin.exists(ratelimit.STORE_KEY_PREFIX + '%s|%s|DeleteStream|' % (
+    assert redis_server.admin.exists(store_module.STORE_KEY_PREFIX + '%s|%s|DeleteStream|' % (
         'rtc-api.example.test', zego_http.app_id)) == 1
 
 
@@ -280,7 +286,7 @@ def test_entries_from_a_server_clock_that_stepped_back_do_not_block_the_budget(r
     caller waits at most one window instead of until the server's clock catches up."""
     store = _store(redis_server)
     key = 'test|future|%d' % ahead
-    full_key = ratelimit.STORE_KEY_PREFIX + key
+    full_key = store_module.STORE_KEY_PREFIX + key
     now_us = int(redis_server.admin.time()[0]) * 1000000
     redis_server.admin.zadd(full_key, dict(('old%d' % n, now_us + (ahead + n) * 1000000) for n in range(20)))
     redis_server.admin.persist(full_key)  # and no expiry, as a store restored from a snapshot may have
@@ -289,7 +295,7 @@ def test_entries_from_a_server_clock_that_stepped_back_do_not_block_the_budget(r
     lim.sleep = sleeps
     for dummy in range(3):
         lim.acquire()
-    assert all(s <= ratelimit.STORE_MAX_SLEEP + 0.01 for s in sleeps.sleeps)
+    assert all(s <= STORE_MAX_SLEEP + 0.01 for s in sleeps.sleeps)
     assert sum(sleeps.sleeps) < 1.0  # three sends at 10/s: no wait for the entries from the future
     assert not any(m.startswith(b'old') for m in redis_server.admin.zrange(full_key, 0, -1))
 
@@ -298,7 +304,7 @@ def test_entries_from_a_server_clock_that_stepped_back_do_not_block_the_budget(r
 def test_a_key_of_another_type_is_replaced_by_the_log(redis_server, garbage):
     store = _store(redis_server)
     key = 'test|wrongtype|%s' % garbage[0]
-    full_key = ratelimit.STORE_KEY_PREFIX + key
+    full_key = store_module.STORE_KEY_PREFIX + key
     command, value = garbage
     if command == 'hset':
         redis_server.admin.hset(full_key, mapping=value)

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """SequenceCounter: ZEGO's Sequence never repeats and never goes back, across threads, processes
 (parallel forks) and runs, and survives a clock that steps back. Also the DescribeForbidStreamRules
-reading helpers of the client."""
+reading helper of the actions."""
 
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
@@ -14,8 +14,10 @@ import threading
 
 import pytest
 
-from ansible_collections.zego.rtc.plugins.module_utils import ratelimit
-from ansible_collections.zego.rtc.plugins.module_utils.api import SequenceCounter, ZegoClient, rule_expires_at
+from ansible_collections.zego.rtc.plugins.module_utils import state
+from ansible_collections.zego.rtc.plugins.module_utils.actions import rule_expires_at
+from ansible_collections.zego.rtc.plugins.module_utils.client import Settings, ZegoClient
+from ansible_collections.zego.rtc.plugins.module_utils.state import SequenceCounter
 
 
 class StuckClock(object):
@@ -80,7 +82,7 @@ def test_threads_never_get_the_same_number(tmp_path):
     assert len(got) == len(set(got)) == 800
 
 
-@pytest.mark.skipif(ratelimit.fcntl is None, reason='needs flock')
+@pytest.mark.skipif(state.fcntl is None, reason='needs flock')
 def test_processes_never_get_the_same_number_and_each_sees_its_own_increase(tmp_path):
     path = str(tmp_path / 'seq')
     ctx = multiprocessing.get_context('fork')
@@ -114,8 +116,8 @@ def test_for_key_uses_the_private_state_dir(tmp_path, monkeypatch):
 
 def test_client_sequence_is_shared_by_clients_of_one_app(tmp_path, monkeypatch):
     monkeypatch.setenv('ZEGO_RTC_STATE_DIR', str(tmp_path / 'state'))
-    one = ZegoClient(1, 's', api_url='https://h.example', clock=StuckClock())
-    two = ZegoClient(1, 's', api_url='https://h.example', clock=StuckClock())
+    one = ZegoClient(Settings(app_id=1, secret='s', api_url='https://h.example'), clock=StuckClock())
+    two = ZegoClient(Settings(app_id=1, secret='s', api_url='https://h.example'), clock=StuckClock())
     assert [one.next_sequence(), two.next_sequence(), one.next_sequence()] == [
         '1700000000000', '1700000000001', '1700000000002']
 

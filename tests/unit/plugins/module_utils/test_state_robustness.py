@@ -19,8 +19,8 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from ansible_collections.zego.rtc.plugins.module_utils import ratelimit
-from ansible_collections.zego.rtc.plugins.module_utils.api import RATE_SAFETY, SequenceCounter
-from ansible_collections.zego.rtc.plugins.module_utils.ratelimit import RateLimiter
+from ansible_collections.zego.rtc.plugins.module_utils.state import SequenceCounter
+from ansible_collections.zego.rtc.plugins.module_utils.ratelimit import RATE_SAFETY, RateLimiter
 
 START = 1700000000.0
 YEAR = 365 * 86400.0

@@ -8,7 +8,8 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.zego.rtc.plugins.module_utils import api
+from ansible_collections.zego.rtc.plugins.module_utils.actions import CLOSE_ROOM
+from ansible_collections.zego.rtc.plugins.module_utils.client import Settings, ZegoClient
 from ansible_collections.zego.rtc.plugins.modules import zego_room
 
 
@@ -43,7 +44,7 @@ def test_rooms_in_input_order_with_duplicates_and_a_failure(zego_http, run_modul
     zego_http.expect('CloseRoom', {'RoomId': 'b'}, code=5018)
     zego_http.expect('CloseRoom', {'RoomId': 'c'}, code=2)
     zego_http.expect('CloseRoom', {'RoomId': 'd'}, code=0)
-    result, failed = run_module(zego_room, {'room_ids': ['a', 'b', 'a', 'c', 'd']})
+    result, failed = run_module(zego_room, {'room_ids': ['a', 'b', 'a', 'c', 'd'], 'concurrency': 1})
     assert failed and result['changed']
     assert [r['outcome'] for r in result['rooms']] == ['closed', 'already_absent', 'failed', 'closed']
     assert result['summary'] == {'total': 4, 'closed': 2, 'already_absent': 1, 'failed': 1, 'duplicates': 1}
@@ -62,23 +63,23 @@ def test_check_mode_counts_ten_rooms_per_request(zego_http, run_module):
     rooms = ['r%02d' % i for i in range(13)]
     zego_http.expect('DescribeUserNum', {'RoomId[]': rooms[:10]}, data=counts())
     zego_http.expect('DescribeUserNum', {'RoomId[]': rooms[10:]}, data=counts(r12=1))
-    result, failed = run_module(zego_room, {'room_ids': rooms}, check_mode=True)
+    result, failed = run_module(zego_room, {'room_ids': rooms, 'concurrency': 1}, check_mode=True)
     assert not failed and result['summary']['closed'] == 1 and result['summary']['already_absent'] == 12
 
 
 def test_fatal_error_stops_the_batch(zego_http, run_module):
     zego_http.expect('CloseRoom', code=100000010)
-    result, failed = run_module(zego_room, {'room_ids': ['a', 'b', 'c']})
+    result, failed = run_module(zego_room, {'room_ids': ['a', 'b', 'c'], 'concurrency': 1})
     assert failed and len(zego_http.seen) == 1
     assert result['rooms'][0]['stopped_batch'] is True
     assert all(r['message'].startswith('not attempted') for r in result['rooms'][1:])
 
 
 def test_close_room_is_paced_to_one_per_second():
-    client = api.ZegoClient(1, 's', shared_limits=False)
-    assert client.rate_for('CloseRoom') == 1.0
-    assert api.ZegoClient(1, 's', is_test=True, shared_limits=False).rate_for('CloseRoom') == 1.0
-    assert [p.interval for p in client.pacers('CloseRoom', [('RoomId', 'r')])] == [pytest.approx(1 / 0.98)]
+    client = ZegoClient(Settings(app_id=1, secret='s', shared_limits=False))
+    assert client.rate_for(CLOSE_ROOM) == 1.0
+    assert ZegoClient(Settings(app_id=1, secret='s', is_test=True, shared_limits=False)).rate_for(CLOSE_ROOM) == 1.0
+    assert [p.interval for p in client.pacers(CLOSE_ROOM, [('RoomId', 'r')])] == [pytest.approx(1 / 0.98)]
 
 
 def test_bad_input_sends_nothing(zego_http, run_module):
@@ -90,7 +91,7 @@ def test_bad_input_sends_nothing(zego_http, run_module):
 
 def test_check_mode_stops_counting_after_an_error_every_request_would_get(zego_http, run_module):
     zego_http.expect('DescribeUserNum', code=100000005)
-    result, failed = run_module(zego_room, {'room_ids': ['r%02d' % i for i in range(12)]}, check_mode=True)
+    result, failed = run_module(zego_room, {'room_ids': ['r%02d' % i for i in range(12)], 'concurrency': 1}, check_mode=True)
     assert failed and len(zego_http.seen) == 1
     assert result['rooms'][0]['stopped_batch'] and 'server_secret' in result['rooms'][0]['message']
     assert result['rooms'][10]['message'].startswith('not attempted') and result['summary']['failed'] == 12

@@ -49,7 +49,7 @@ def test_batches_of_ten_to_describe_and_five_to_kick(zego_http, run_module):
     zego_http.expect('KickoutUser', {'UserId[]': users[:5]})
     zego_http.expect('KickoutUser', {'UserId[]': users[5:10]})
     zego_http.expect('KickoutUser', {'UserId[]': users[10:]})
-    result, failed = run_module(zego_room_user, {'room_id': 'r1', 'user_ids': users})
+    result, failed = run_module(zego_room_user, {'room_id': 'r1', 'user_ids': users, 'concurrency': 1})
     assert not failed and result['summary']['kicked'] == 12
 
 
@@ -88,9 +88,9 @@ def test_lost_answer_then_room_missing_counts_as_kicked(zego_http, run_module):
 
 def test_users_of_several_rooms_in_input_order(zego_http, run_module):
     zego_http.expect('DescribeUsers', {'RoomId': 'r1', 'UserId[]': ['a', 'b']}, data=statuses(['a', 'b']))
-    zego_http.expect('KickoutUser', {'RoomId': 'r1', 'UserId[]': ['a', 'b']})
     zego_http.expect('DescribeUsers', {'RoomId': 'r2', 'UserId[]': ['a']}, data=statuses([], ['a']))
-    result, failed = run_module(zego_room_user, {'users': [
+    zego_http.expect('KickoutUser', {'RoomId': 'r1', 'UserId[]': ['a', 'b']})
+    result, failed = run_module(zego_room_user, {'concurrency': 1, 'users': [
         {'room_id': 'r1', 'user_id': 'a'}, {'room_id': 'r2', 'user_id': 'a'}, {'room_id': 'r1', 'user_id': 'b'},
         {'room_id': 'r1', 'user_id': 'a'}]})
     assert not failed and result['changed']
@@ -101,10 +101,11 @@ def test_users_of_several_rooms_in_input_order(zego_http, run_module):
 
 def test_kick_failure_is_reported_and_fails_the_task(zego_http, run_module):
     zego_http.expect('DescribeUsers', {'RoomId': 'r1'}, data=statuses(['a']))
-    zego_http.expect('KickoutUser', {'RoomId': 'r1'}, code=2)
     zego_http.expect('DescribeUsers', {'RoomId': 'r2'}, data=statuses(['b']))
+    zego_http.expect('KickoutUser', {'RoomId': 'r1'}, code=2)
     zego_http.expect('KickoutUser', {'RoomId': 'r2'}, code=0)
-    result, failed = run_module(zego_room_user, {'users': [{'room_id': 'r1', 'user_id': 'a'}, {'room_id': 'r2', 'user_id': 'b'}]})
+    result, failed = run_module(zego_room_user, {'concurrency': 1, 'users': [{'room_id': 'r1', 'user_id': 'a'},
+                                                                             {'room_id': 'r2', 'user_id': 'b'}]})
     assert failed and result['changed']
     assert result['users'][0]['outcome'] == 'failed' and result['users'][0]['error']['code'] == 2
     assert result['users'][0]['stopped_batch'] is False
@@ -113,7 +114,8 @@ def test_kick_failure_is_reported_and_fails_the_task(zego_http, run_module):
 
 def test_bad_secret_stops_the_batch(zego_http, run_module):
     zego_http.expect('DescribeUsers', code=100000005)
-    result, failed = run_module(zego_room_user, {'users': [{'room_id': 'r1', 'user_id': 'a'}, {'room_id': 'r2', 'user_id': 'b'}]})
+    result, failed = run_module(zego_room_user, {'concurrency': 1, 'users': [{'room_id': 'r1', 'user_id': 'a'},
+                                                                             {'room_id': 'r2', 'user_id': 'b'}]})
     assert failed and len(zego_http.seen) == 1
     assert result['users'][0]['stopped_batch'] is True and 'server_secret' in result['users'][0]['message']
     assert result['users'][1]['message'].startswith('not attempted') and result['users'][1]['code'] == 100000005

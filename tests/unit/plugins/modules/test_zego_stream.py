@@ -9,6 +9,7 @@ __metaclass__ = type
 import pytest
 import requests
 
+from ansible_collections.zego.rtc.plugins.module_utils.actions import DELETE_STREAM
 from ansible_collections.zego.rtc.plugins.modules import zego_stream
 
 
@@ -124,7 +125,7 @@ def test_bulk_in_parallel_handles_every_stream_once(zego_http, run_module):
 def test_check_mode_lists_each_room_once_and_never_deletes(zego_http, run_module):
     zego_http.expect('DescribeSimpleStreamList', {'RoomId': 'r1'}, data=listing('a', 'x'))
     zego_http.expect('DescribeSimpleStreamList', {'RoomId': 'r2'}, code=0, data={'StreamList': []})
-    result, failed = run_module(zego_stream, {'streams': [
+    result, failed = run_module(zego_stream, {'concurrency': 1, 'streams': [
         {'room_id': 'r1', 'stream_id': 'a'}, {'room_id': 'r1', 'stream_id': 'b'}, {'room_id': 'r2', 'stream_id': 'c'},
     ]}, check_mode=True, diff=True)
     assert not failed and result['changed']
@@ -236,14 +237,14 @@ def test_a_failure_that_concerns_one_stream_does_not_stop_the_batch(zego_http, r
 def test_a_batch_tells_the_pacing_its_work_before_the_first_request(zego_http, run_module, monkeypatch):
     """Adaptive pacing shortens a yield's quiet for a job with much work left (ratelimit.QUIET_WORK): the batch
     announces its streams, and each answer counts one off."""
-    from ansible_collections.zego.rtc.plugins.module_utils import api
+    from ansible_collections.zego.rtc.plugins.module_utils.client import ZegoClient
     told = []
-    real_expect = api.ZegoClient.expect
+    real_expect = ZegoClient.expect
 
     def expect(client, action, count):
-        told.append((action, count, len(zego_http.seen), client))
+        told.append((action.name, count, len(zego_http.seen), client))
         real_expect(client, action, count)
-    monkeypatch.setattr(api.ZegoClient, 'expect', expect)
+    monkeypatch.setattr(ZegoClient, 'expect', expect)
     for dummy in range(3):
         zego_http.expect('DeleteStream', code=0)
     result, failed = run_module(zego_stream, {'streams': [
@@ -251,7 +252,7 @@ def test_a_batch_tells_the_pacing_its_work_before_the_first_request(zego_http, r
     assert not failed and result['summary']['deleted'] == 3
     assert [(action, count, sent) for action, count, sent, dummy in told] == [('DeleteStream', 3, 0)]
     client = told[0][3]
-    assert client.limiter('DeleteStream', client.rate_for('DeleteStream')).left == 0
+    assert client.limiter('DeleteStream', client.rate_for(DELETE_STREAM)).left == 0
 
 
 def test_an_unexpected_exception_names_the_action_the_item_and_the_error(zego_http, run_module, monkeypatch):

@@ -77,8 +77,8 @@ def test_check_mode_reads_only_and_predicts(zego_http, run_module):
     zego_http.expect('DescribeForbidStreamRules', {'StreamId[]': ids[:10]},
                      data=listing('room1', *[rule(s, 1, 0, NOW, 3600) if s == 's03' else rule(s) for s in ids[:10]]))
     zego_http.expect('DescribeForbidStreamRules', {'StreamId[]': ids[10:]}, data=listing('room1', rule('s10'), rule('s11')))
-    result, failed = run_module(zego_stream_rule, {'room_id': 'room1', 'stream_ids': ids + ['s01'], 'disable_audio': True},
-                                check_mode=True, diff=True)
+    result, failed = run_module(zego_stream_rule, {'room_id': 'room1', 'stream_ids': ids + ['s01'], 'disable_audio': True,
+                                                   'concurrency': 1}, check_mode=True, diff=True)
     assert not failed and result['changed']
     assert result['summary'] == {'total': 12, 'set': 11, 'unchanged': 1, 'deleted': 0, 'already_absent': 0, 'failed': 0,
                                  'duplicates': 1}
@@ -121,7 +121,8 @@ def test_del_50124_counts_as_already_absent(zego_http, run_module):
 def test_feature_not_enabled_says_so_and_stops(zego_http, run_module):
     zego_http.expect('DescribeForbidStreamRules', code=9)
     ids = ['s%02d' % i for i in range(15)]
-    result, failed = run_module(zego_stream_rule, {'room_id': 'room1', 'stream_ids': ids, 'disable_audio': True})
+    result, failed = run_module(zego_stream_rule, {'room_id': 'room1', 'stream_ids': ids, 'disable_audio': True,
+                                                   'concurrency': 1})
     assert failed and len(zego_http.seen) == 1
     assert 'ZEGO support' in result['msg'] and result['summary']['failed'] == 15
     assert 'not attempted' in result['streams'][12]['message']
