@@ -10,11 +10,13 @@ request is retried after ZegoClient's back-off; requests in flight follow zego_s
 span (first request to last answer, over the floor) and the share of rejected requests, median and worst
 over several seeds, and in how many runs both stay within P6's goal.
 
-For choosing pacing constants, not a test: `make bench` measures real ansible-playbook runs.
+For choosing pacing constants, not a test: `make bench` measures real ansible-playbook runs. The fleet runner
+itself is tests/unit/plugins/module_utils/fleet.py (the unit tests state the pacing's properties with it); this
+is only its command line.
 
 Usage: python hacking/pacing_model.py [--jobs 4] [--items 100 | --items 300,30] [--latency 0.15] [--stagger 0.3]
            [--starts 0,20]                        (when each job starts, seconds: a short job beside a long batch)
-           [--runs 20] [--set NAME=VALUE ...]     (a ratelimit constant, e.g. --set PROBE_WAIT=1.0,2.0)
+           [--runs 20] [--set NAME=VALUE ...]     (a ratelimit constant, e.g. --set PROBE_WAIT=1.5)
            [--explain]                            (where the time goes: rejected requests by kind, unused shares)
 --items takes one count for every job, or one count per job (jobs with unequal work: a constant that helps equal
 jobs can leave a big job alone with a long wait after a small one finishes). --starts lets jobs start later than the
@@ -25,10 +27,7 @@ __metaclass__ = type
 
 import argparse
 import collections
-import heapq
-import math
 import os
-import random
 import statistics
 import sys
 import tempfile
@@ -49,169 +48,16 @@ def _collection_root():
 
 sys.path.insert(0, _collection_root())
 from ansible_collections.zego.rtc.plugins.module_utils import ratelimit  # noqa: E402  pylint: disable=wrong-import-position
+from ansible_collections.zego.rtc.tests.unit.plugins.module_utils import fleet  # noqa: E402  pylint: disable=wrong-import-position
 
-START = 1700000000.0
-# P6's goal without a store (issue: span at most 1.25x the floor, at most 10 % of requests rejected)
+# P6's goal without a store (span at most 1.25x the floor, at most 10 % of requests rejected)
 GOAL_SPAN = 1.25
 GOAL_REJECTED = 0.10
 
 
-class World(object):
-    """The event queue, the virtual clock and ZEGO's window."""
-
-    def __init__(self, limit, horizon):
-        self.now = START
-        self.horizon = START + horizon
-        self.queue = []
-        self.seq = 0
-        self.limit = limit
-        self.window = collections.deque()
-        self.first = None
-        self.requests = 0
-        self.rejected = 0
-        self.rejected_by = collections.Counter()  # slow start, edge probe, regular, retry
-
-    def time(self):
-        return self.now
-
-    @staticmethod
-    def sleep(seconds):
-        raise RuntimeError('the model never sleeps (%s s)' % seconds)
-
-    def at(self, when, action):
-        self.seq += 1
-        heapq.heappush(self.queue, (when, self.seq, action))
-
-    def run(self):
-        while self.queue and self.queue[0][0] <= self.horizon:
-            self.now, dummy, action = heapq.heappop(self.queue)
-            action()
-
-    def arrive(self):
-        """ZEGO's rule: True if the request is rejected. Rejected requests count too."""
-        while self.window and self.window[0] <= self.now - ratelimit.ZEGO_WINDOW:
-            self.window.popleft()
-        over = len(self.window) >= self.limit
-        self.window.append(self.now)
-        self.requests += 1
-        self.rejected += over
-        if self.first is None:
-            self.first = self.now
-        return over
-
-
-class Job(object):
-    """One job: ``items`` requests through its own limiter, with workers that follow the in-flight target."""
-
-    def __init__(self, world, rate, items, latency, start, rng):
-        self.world = world
-        self.limiter = ratelimit.RateLimiter(rate * ratelimit.RATE_SAFETY, clock=world.time, sleep=world.sleep,
-                                             adaptive=True, rng=rng)
-        self.limiter.expect(items)  # as zego_stream tells its batch
-        self.items = items
-        self.latency = latency
-        self.rng = rng
-        self.next_item = 0
-        self.done = 0
-        self.workers = 0
-        self.seen_latency = None
-        self.end = None
-        world.at(start, self.begin)
-
-    def target(self):
-        latency = 1.0 if self.seen_latency is None else self.seen_latency
-        return max(1, min(32, int(math.ceil(self.limiter.current_rate() * latency * 1.5 - 1e-9)) + 1))
-
-    def begin(self):
-        while self.workers < min(self.target(), self.items):
-            self.take()
-
-    def take(self):
-        self.workers += 1
-        self.next_item += 1
-        self.attempt(0)
-
-    def attempt(self, throttled):
-        state = self.limiter._state  # pylint: disable=protected-access
-        (slot, probe), dummy = self.limiter._reserve(state, self.world.now)  # pylint: disable=protected-access
-        self.world.at(max(slot, self.world.now) + self.rng.uniform(0, 0.003),
-                      lambda: self.send(throttled, slot, probe))
-
-    def send(self, throttled, slot, probe):
-        state = self.limiter._state  # pylint: disable=protected-access
-        (wait, probed), dummy = self.limiter._record(state, self.world.now, probe)  # pylint: disable=protected-access
-        if wait > 0:
-            self.world.at(self.world.now + wait + self.rng.uniform(0, 0.003), lambda: self.send(throttled, slot, probe))
-            return
-        ticket = self.world.now if probed else slot
-        phase = self.limiter._state['phase']  # pylint: disable=protected-access
-        rejected = self.world.arrive()
-        if rejected:
-            kind = 'slow start' if not phase else 'edge probe' if probed else 'retry' if throttled else 'regular'
-            self.world.rejected_by[kind] += 1
-        self.world.at(self.world.now + self.latency, lambda: self.answer(throttled, ticket, rejected))
-
-    def answer(self, throttled, ticket, rejected):
-        self.seen_latency = self.latency
-        if rejected:
-            self.limiter.congestion(ticket)
-            ceiling = min(8.0, 2 ** throttled)  # ZegoClient._backoff for rate-limit answers
-            self.world.at(self.world.now + ceiling / 2 + self.rng.uniform(0, ceiling / 2),
-                          lambda: self.attempt(throttled + 1))
-            return
-        self.limiter.accepted(ticket)
-        self.done += 1
-        if self.done == self.items:
-            self.end = self.world.now
-        if self.next_item >= self.items or self.workers > self.target():
-            self.workers -= 1
-            return
-        self.next_item += 1
-        self.attempt(0)
-        while self.next_item < self.items and self.workers < self.target():
-            self.take()
-
-
-def watch_shares(world, jobs, stats, step=0.05):
-    """Add to ``stats`` the shares of ZEGO's window nobody uses (share-seconds) while every job runs and after the
-    first one has finished, and when that was (seconds after the first request)."""
-    cap = ratelimit.window_of(world.limit)[0]
-    first = []
-
-    def sample():
-        running = [job for job in jobs if job.end is None]
-        started = [job for job in running if job.limiter._state['start']]  # pylint: disable=protected-access
-        if not running:
-            return
-        if started:
-            used = sum(job.limiter._shares(job.limiter._state, world.now)  # pylint: disable=protected-access
-                       for job in started)
-            key = 'unused while all run' if len(running) == len(jobs) else 'unused after the first finished'
-            stats[key] += max(0.0, cap - used) * step
-            if len(running) < len(jobs) and not first:
-                first.append(world.now)
-                stats['first job finished (s)'] += world.now - world.first
-        world.at(world.now + step, sample)
-    world.at(START, sample)
-
-
-def run(args, seed, stats=None):
-    """(span over the floor, share of requests rejected, jobs that did not finish within the horizon). A
-    ``stats`` Counter gets the rejected requests by kind and the unused shares (watch_shares)."""
-    rng = random.Random(seed)
-    world = World(args.rate, args.horizon)
-    jobs = [Job(world, args.rate, items, args.latency, START + offset + rng.uniform(0, args.stagger),
-                random.Random(rng.random())) for items, offset in zip(args.work, args.starts)]
-    if stats is not None:
-        watch_shares(world, jobs, stats)
-    world.run()
-    if stats is not None:
-        stats.update({'rejected: %s' % kind: n for kind, n in world.rejected_by.items()})
-        stats.update({'requests': world.requests})
-    floor = sum(args.work) / float(args.rate)
-    unfinished = sum(1 for job in jobs if job.end is None)
-    end = max(job.end or world.now for job in jobs)
-    return (end - world.first) / floor, world.rejected / float(max(world.requests, 1)), unfinished
+def run(args, seed):
+    return fleet.run(ratelimit, args.work, rate=args.rate, latency=args.latency, stagger=args.stagger,
+                     starts=args.starts, seed=seed, horizon=args.horizon)
 
 
 def parse_args(argv=None):
@@ -261,7 +107,17 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     stats = collections.Counter()
-    results = [run(args, seed, stats if args.explain else None) for seed in range(args.runs)]
+    results = []
+    for seed in range(args.runs):
+        result = run(args, seed)
+        results.append((result.span, result.rejected, result.unfinished))
+        if args.explain:
+            stats.update({'rejected: %s' % kind: n for kind, n in result.rejected_by().items()})
+            stats.update(result.unused())
+            stats['requests'] += len(result.sends)
+            ends = [job.end for job in result.jobs if job.end is not None]
+            if len(ends) > 1:
+                stats['first job finished (s)'] += min(ends) - result.first
     spans = [r[0] for r in results]
     rejected = [r[1] for r in results]
     met = sum(1 for span, share, unfinished in results

@@ -42,22 +42,29 @@ def chunks(items, size):
 
 
 class Abort(object):
-    """Shared by the workers of one batch: holds the first failure that every further request would get."""
+    """Shared by the workers of one batch: holds the first failure that every further request would get, and
+    the items whose failure stopped the batch (``note``)."""
 
     def __init__(self):
         self.error = None
+        self.stoppers = []
         self._lock = threading.Lock()
 
-    def note(self, error, exc_or_code):
-        """Remember ``error`` (a ZegoError.to_dict()) if ``exc_or_code`` stops the batch (stops_batch);
-        True if this call stopped it (only the first of several workers does)."""
-        if not stops_batch(exc_or_code):
-            return False
-        with self._lock:
-            if self.error is not None:
-                return False
-            self.error = error
-            return True
+    def note(self, error, exc_or_code, items):
+        """If ``exc_or_code`` stops the batch (stops_batch): remember ``error`` (a ZegoError.to_dict()) unless
+        an earlier failure was remembered, and ``items`` as failed by it."""
+        if stops_batch(exc_or_code):
+            with self._lock:
+                self.error = self.error or error
+                self.stoppers.append(items)
+
+    def mark(self, order):
+        """Set ``stopped_batch`` on the items that stopped the batch: of several requests in flight that got
+        such an error, those that come first in ``order`` (the items in input order)."""
+        if self.stoppers:
+            position = dict((id(item), n) for n, item in enumerate(order))
+            for item in min(self.stoppers, key=lambda items: position[id(items[0])]):
+                item['stopped_batch'] = True
 
     def not_attempted(self):
         """The error dict for an item that was not sent because of the remembered failure."""
@@ -267,17 +274,11 @@ class BatchModule(ZegoModule):
             except ZegoError as exc:
                 err = exc.to_dict()
                 msg = 'could not %s: %s' % (what, err['message']) if what else err['message']
-                stopped = self.abort.note(err, exc)
-                self.fail_items(request.records, err, message=msg, stopped=False)
-                request.records[0]['stopped_batch'] = stopped
+                self.abort.note(err, exc, request.records[:1])
+                self.fail_items(request.records, err, message=msg)
         return [r for r in self.pool(self.group(action, items, **fields), one) if r]
 
     def apply(self, requests):
-        counts = OrderedDict()
-        for request in requests:
-            counts[request.action] = counts.get(request.action, 0) + 1
-        for action, count in counts.items():
-            self.client.expect(action, count)
         self.sent = requests
         self.pool(requests, self.send)
 
@@ -295,15 +296,15 @@ class BatchModule(ZegoModule):
             return self.fail_items(items, self.abort.not_attempted())
         except ZegoError as exc:
             request.sent, request.code = True, exc.code
-            stopped = self.abort.note(exc.to_dict(), exc)
-            return self.fail_items(items, exc.to_dict(), stopped=stopped, attempts=exc.attempts,
+            self.abort.note(exc.to_dict(), exc, items)
+            return self.fail_items(items, exc.to_dict(), attempts=exc.attempts,
                                    response_lost=exc.response_lost)
         request.sent, request.code = True, reply.code
         outcome = action.outcome(reply.code, len(items))
         if outcome is None or (outcome == 'split' and self.abort.error is not None):
             err = action.error(reply).to_dict()
-            stopped = self.abort.note(err, reply.code)
-            return self.fail_items(items, err, stopped=stopped, attempts=reply.attempts,
+            self.abort.note(err, reply.code, items)
+            return self.fail_items(items, err, attempts=reply.attempts,
                                    response_lost=reply.response_lost, request_id=reply.request_id)
         if outcome == 'split':
             request.parts = self.group(action, items, size=1, **request.fields)
@@ -332,11 +333,11 @@ class BatchModule(ZegoModule):
     def _set(self, item, **fields):
         item.update((k, v) for k, v in fields.items() if k in item)
 
-    def fail_items(self, items, error, message=None, stopped=False, **fields):
+    def fail_items(self, items, error, message=None, **fields):
         """Mark ``items`` failed with ``error`` (a ZegoError.to_dict())."""
         for item in items:
             item.update(outcome='failed', code=error['code'], message=message or error['message'],
-                        request_id=error['request_id'], error=dict(error), stopped_batch=stopped)
+                        request_id=error['request_id'], error=dict(error))
             self._set(item, **fields)
 
     # -- the end of the batch ----------------------------------------------------------------------------
@@ -353,6 +354,7 @@ class BatchModule(ZegoModule):
         return self.label(item)
 
     def finish(self, items, duplicates):
+        self.abort.mark(items)
         summary = dict((o, 0) for o in self.OUTCOMES)
         summary['total'] = len(items)
         for item in items:

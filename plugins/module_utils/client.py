@@ -244,11 +244,6 @@ class ZegoClient(object):
         self.warn(self.scrub('%s; pacing locally for the rest of this task (adaptive: ZEGO\'s rate-limit '
                              'answers lower the rate)' % exc.message))
 
-    def expect(self, action, count):
-        """This process is about to send ``count`` requests of ``action`` (one batch). Adaptive pacing uses the
-        work left to decide how long a job that yielded a share waits before it asks for one again."""
-        self.limiter(action.name, self.rate_for(action)).expect(count)
-
     def current_rate(self, action):
         """The AppID rate ``action`` is paced at now (below the configured rate after rate-limit answers)."""
         return self.limiter(action.name, self.rate_for(action)).current_rate() / RATE_SAFETY

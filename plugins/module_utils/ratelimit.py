@@ -39,69 +39,28 @@ ZEGO_WINDOW = 1.0
 # number of *shares* of ZEGO's window (the rate rounded up, e.g. 10 at 10/s): with k shares it sends at most k
 # requests in any window of cap/rate seconds (a little longer than ZEGO's second), evenly spaced, so jobs that
 # cannot see each other never put more than the sum of their shares into any second of ZEGO's, whatever their
-# phases. Only that sum has to be found:
-# - slow start: a job starts at ADAPT_START of its rate and doubles every ADAPT_DOUBLING seconds up to the full
-#   rate (a job alone loses about 0.2 s); its first rate-limit answer ends slow start, and the job keeps as many
-#   shares as it had requests accepted in the window before the rejected one (its part of ZEGO's last second),
-#   and waits FIRST_PROBE_WAIT seconds per share before its first edge probe: jobs that started together have
-#   just filled the window between them, and a probe sent while their send logs still hold slow start's bunches
-#   passes by luck, overloads the window and makes every job give a share back; a job that joined a busy window
-#   with few shares still probes early;
-# - edge probes: a job asks for one more share by sending its next request PROBE_EARLY seconds before the oldest
-#   of its last k sends leaves ZEGO's window. If the window is full that request alone is rejected, and as the
-#   oldest send leaves right after it, nobody else's request is: a failed probe costs one rejected request.
-#   PROBE_CONFIRM accepted probes in a row raise the share by one. After a failed probe the next one waits
-#   PROBE_WAIT seconds per share held (uniform in that range), so jobs with few shares probe more often and take
-#   the capacity that other jobs free when they finish;
-# - a raise that is followed within RAISE_WATCH seconds by a rate-limit answer is undone (a probe can pass by
-#   luck when another job's send is in the last PROBE_EARLY of its own window);
-# - yield: any other rate-limit answer means another job asked for more (its edge probe or a raise that passed by
-#   luck overlapped this send). Such answers reach jobs in proportion to their rate, so they are the signal that
-#   evens shares out: a job with at least YIELD_MIN_SHARES gives one share back at once and waits YIELD_QUIET
-#   times its probe wait before it probes again, so a smaller job takes the share. Big jobs shrink, small ones
-#   grow, and jobs with equal work finish together instead of leaving the last one alone with half of its work;
-# - smaller jobs treat rate-limit answers that no probe explains as an overload (a job that started later,
-#   another client) only when they are spread over more than CUT_AFTER seconds (within CUT_MEMORY): the share
-#   drops by CUT_SHARE of it (at least one). (CUT_MEMORY grows by two of the job's own intervals, so a job that
-#   sends rarely still sees two answers.) A lasting overload makes big jobs yield one share per answer.
-# - work left: a job that holds QUIET_WORK_SHARE of the window or more when it yields, knows how many requests it
-#   still has to send (``expect``) and would need more than QUIET_WORK seconds for them at that share shortens the
-#   yield's quiet by the square of that ratio (to a quarter with twice that time left). Such a job takes a big
-#   part of the window and has much work left, and the job with the most work left decides when the fleet is
-#   done: a big job beside small ones is not left alone in a long quiet after they end. Four jobs with P6's work
-#   keep the quiet that evens them out (they share 10 shares as 3, 3, 2, 2, and 100 requests at 4 shares take
-#   26 s); equal jobs with much more work at 4 shares or more yield a little more often (in the model three jobs
-#   of 1000 requests: 1.106x the floor instead of 1.097x, 5.0 % rejected instead of 4.2 %).
-ADAPT_START = 0.5
-ADAPT_DOUBLING = 0.6
+# phases. Only that sum has to be found, from ZEGO's answers, by four rules:
+# 1. slow start: a job starts at SLOW_START of the window and doubles its shares every ZEGO window up to all of
+#    it; its first rate-limit answer ends slow start, keeping the shares ZEGO accepted of the job in the window
+#    before the rejected request;
+# 2. an edge probe (the job's next request sent PROBE_EARLY seconds before the oldest of its last k sends leaves
+#    ZEGO's window) that ZEGO accepts adds a share, and the job probes again at once;
+# 3. after a rejected probe (which keeps the share), the end of slow start or a share given back, the next probe
+#    waits a random time proportional to the shares held, PROBE_WAIT to twice that per share: jobs with few
+#    shares probe more often;
+# 4. any other rate-limit answer gives one share back, at most once per give-back (answers to requests sent
+#    before the last one are the same congestion); at one share or less, only if ZEGO accepted none of the
+#    job's requests in its last span (one share is what a job needs to be paced at all).
+# A probe costs one rejected request: if the window is full it alone is rejected, and the oldest send leaves
+# right after it. Rule 4 evens shares out: another job's probe or a new job overlaps the sends of every job in
+# proportion to its rate, so big jobs give back more often than small ones.
+# Below one share the same rules halve and double the share instead of taking or adding one, down to
+# SHARE_MIN, and a probe is the next request one window after the last: more jobs than shares, or ZEGO's test
+# environment at 1/s, still find a pace ZEGO accepts (one share each would keep ZEGO's window full for good, as
+# rejected requests count in it too).
+SLOW_START = 0.5
 PROBE_EARLY = 0.03
-PROBE_LATE = 0.004
-FIRST_PROBE_WAIT = (0.3, 0.6)
-PROBE_CONFIRM = 1
-PROBE_WAIT = (1.2, 2.4)
-PROBE_RESERVE_TTL = 2.0
-RAISE_WATCH = 1.5
-CUT_AFTER = 1.0
-CUT_MEMORY = 4.0
-CUT_SHARE = 0.25
-YIELD_MIN_SHARES = 3
-YIELD_QUIET = 3.0
-QUIET_WORK = 35.0
-QUIET_WORK_SHARE = 0.4
-# - settle: for SETTLE_TIME seconds after the end of its slow start, a job that kept SETTLE_MIN shares or more (it
-#   had the window nearly alone when the others started) yields to every rate-limit answer, also to those of
-#   requests it sent before its share was set, so the newcomers get their part at once instead of over 10-15 s;
-#   it probes again after one probe wait at the share it keeps, not a yield's quiet at the share it had (half a
-#   minute at 8 shares: a short job started beside it would long have ended, leaving the window half empty).
-#   A job that holds the whole window (it took it back after others ended) yields the same way: it has nobody
-#   to even out with, so the answer is a newcomer's, often a short event-driven job.
-SETTLE_TIME = 1.0
-SETTLE_MIN = 6
-# Below one share a job sends one request per 1/k windows; each cut halves that, down to SHARE_MIN (so that
-# more jobs than shares, or ZEGO's test environment at 1/s, still find a pace ZEGO accepts). Its probe is the
-# next request one window after the last one instead of 1/k windows, and a raise doubles k, up to one share.
-# The constants were chosen with hacking/pacing_model.py (the real limiter of several jobs on a virtual clock
-# against the simulator's window rule).
+PROBE_WAIT = 2.0
 SHARE_MIN = 1.0 / 32
 
 STORE_MAX_SLEEP = 1.0   # one wait for a store slot never exceeds this (then it asks again)
@@ -161,8 +120,8 @@ class RateLimiter(object):
     ``delegate_to: localhost`` across many hosts. Without a file (``path=None``) the limiter is shared by
     the threads of one process only.
 
-    ``adaptive=True``: the job holds shares of ZEGO's window, found by slow start, edge probes and cuts (the
-    ADAPT_*, PROBE_*, RAISE_* and CUT_* constants). ``acquire()`` returns a ticket (the send time it recorded);
+    ``adaptive=True``: the job holds shares of ZEGO's window, found by the four rules above (slow start, edge
+    probes, give-backs). ``acquire()`` returns a ticket (the send time it recorded);
     the caller reports ZEGO's answer to that request with ``congestion(ticket)`` (a rate-limit answer) or
     ``accepted(ticket)`` (any other answer). That state is in the same file, so the forks of one job share it.
     """
@@ -184,7 +143,6 @@ class RateLimiter(object):
         self.random = rng or random.Random()
         self._lock = threading.Lock()
         self._state = self._fresh()
-        self.left = None  # requests this process still has to send through this limiter, if known (expect)
         self.warn = warn or (lambda msg: None)
         self._warned = False
         # The longest gap the pacing itself puts between two sends of a job (one send per window at the
@@ -197,20 +155,17 @@ class RateLimiter(object):
 
     # -- the shared state (JSON) -----------------------------------------------------------------------
     # t: when the state last changed; next: the next free slot; sends: the last send times; phase 0: slow
-    # start (begun at ``start``, not yet if 0), 1: ``k`` shares; acc: send times of accepted requests (for the
-    # share at the end of slow start); probe: the send time of the edge probe waiting for its answer; reserved:
-    # when a caller took the next probe; next_probe, passed (accepted probes in a row), raised (time of the last
-    # raise), unexplained (rate-limit answers no probe explains), changed (time of the last change of the share),
-    # settle (until when a big share yields to every rate-limit answer).
+    # start (begun at ``start``, not yet if 0), 1: ``k`` shares; acc: the tickets of the last accepted requests
+    # (rule 1's share, rule 4 at one share); probe: the send time of the edge probe waiting for its answer;
+    # reserved: when a caller took the next probe; next_probe: when the next probe is due; changed: when the
+    # share was last lowered (the end of slow start, or rule 4).
     _FIELDS = (('t', float), ('next', float), ('sends', list), ('phase', int), ('start', float), ('k', float),
-               ('acc', list), ('probe', float), ('reserved', float), ('next_probe', float), ('passed', int),
-               ('raised', float), ('unexplained', list), ('changed', float), ('settle', float))
-    _COUNTS = ('phase', 'k', 'passed')  # every other field holds times (seconds since the epoch)
+               ('acc', list), ('probe', float), ('reserved', float), ('next_probe', float), ('changed', float))
+    _COUNTS = ('phase', 'k')  # every other field holds times (seconds since the epoch)
 
     def _fresh(self):
         return {'t': 0.0, 'next': 0.0, 'sends': [], 'phase': 0 if self.adaptive else 1, 'start': 0.0,
-                'k': float(self.cap), 'acc': [], 'probe': 0.0, 'reserved': 0.0, 'next_probe': 0.0, 'passed': 0,
-                'raised': 0.0, 'unexplained': [], 'changed': 0.0, 'settle': 0.0}
+                'k': float(self.cap), 'acc': [], 'probe': 0.0, 'reserved': 0.0, 'next_probe': 0.0, 'changed': 0.0}
 
     def _parse(self, raw, now):
         """(state, problem): the state in ``raw`` (a file's content), or a fresh one where ``raw`` is empty, was
@@ -253,7 +208,6 @@ class RateLimiter(object):
         if not self.adaptive:
             state['k'] = float(self.cap)
         state['k'] = max(SHARE_MIN, min(float(self.cap), state['k']))
-        state['passed'] = min(state['passed'], PROBE_CONFIRM)
         return state, None
 
     def _format(self, state):
@@ -316,11 +270,11 @@ class RateLimiter(object):
         """The shares of ZEGO's window this job uses at ``when`` (a float during slow start)."""
         if state['phase']:
             return state['k'] if self.adaptive else self.cap
-        first = ADAPT_START * self.cap
+        first = SLOW_START * self.cap
         if state['start'] <= 0:
             return first
         # the doublings that reach the full rate, and no more: growth stops at its bound for any gap
-        doublings = min(max(0.0, when - state['start']) / ADAPT_DOUBLING, math.log(self.cap / first, 2))
+        doublings = min(max(0.0, when - state['start']) / ZEGO_WINDOW, math.log(self.cap / first, 2))
         return min(float(self.cap), first * 2 ** doublings)
 
     def _log_rule(self, state):
@@ -345,84 +299,39 @@ class RateLimiter(object):
         state = self._transact(lambda s: (s, s))
         return self._shares(state, self.clock()), self.cap
 
-    @staticmethod
-    def _lower(k, step):
-        """``k`` less ``step`` shares; below one share, half of it (not below SHARE_MIN)."""
-        if k > 1:
-            return float(max(1, int(k) - step))
-        return max(SHARE_MIN, k / 2.0)
-
-    def expect(self, count):
-        """This process has ``count`` requests to send through this limiter (a batch); every answer that is not
-        a rate-limit answer counts one off. Only this process's own work: forks of one job each tell theirs."""
-        self.left = max(0, int(count))
-
-    def _quiet_share(self, k):
-        """The part of a yield's quiet a job holding ``k`` shares waits: less than all of it when it holds
-        QUIET_WORK_SHARE of the window or more and its work left would take longer than QUIET_WORK seconds at
-        that share."""
-        if not self.left or k < QUIET_WORK_SHARE * self.cap:
-            return 1.0
-        return min(1.0, (QUIET_WORK / (self.left * self.window / k)) ** 2)  # k: at least YIELD_MIN_SHARES here
-
     def _probe_wait(self, k):
-        """The wait before the next edge probe of a job that holds ``k`` shares."""
-        low, high = PROBE_WAIT
-        return self.random.uniform(low, high) * max(1.0, k)
+        """Rule 3: the wait before the next edge probe of a job that holds ``k`` shares."""
+        return self.random.uniform(PROBE_WAIT, 2 * PROBE_WAIT) * max(1.0, k)
 
     def congestion(self, ticket):
         """ZEGO answered the request of ``ticket`` (what ``acquire`` returned) with a rate-limit code.
 
-        Returns True if that lowered this job's share (False: not adaptive, a failed probe, or the same
-        congestion as the last change)."""
+        Returns True if that lowered this job's share (False: not adaptive, a failed probe, the same
+        congestion as the last give-back, or one share that still gets through)."""
         if not self.adaptive:
             return False
         now = self.clock()
 
         def change(state):
             if state['phase'] == 0:
-                # end of slow start: keep what ZEGO accepted of this job in the window before the rejection
+                # rule 1: keep what ZEGO accepted of this job in the window before the rejection
                 low = ticket - self.window
-                accepted = len([t for t in state['acc'] if low <= t < ticket])
-                k = float(max(1, min(self.cap, accepted)))
-                state.update(phase=1, k=k, changed=now, unexplained=[], passed=0, settle=now + SETTLE_TIME,
-                             next_probe=now + self.random.uniform(*FIRST_PROBE_WAIT) * k)
+                k = float(max(1, min(self.cap, len([t for t in state['acc'] if low <= t < ticket]))))
+                state.update(phase=1, k=k, changed=now, next_probe=now + self._probe_wait(k))
                 return True, state
             if state['probe'] and abs(ticket - state['probe']) < 1e-6:
-                # the window is full: keep the share, probe again later
-                state.update(probe=0.0, passed=0, next_probe=now + self._probe_wait(state['k']))
+                # rule 3: the window is full; keep the share, probe again later
+                state.update(probe=0.0, next_probe=now + self._probe_wait(state['k']))
                 return False, state
-            settling = now < state['settle'] and state['k'] >= SETTLE_MIN
-            if ticket <= state['changed'] and not settling:
-                return False, state  # sent before the last change: the same congestion
-            if state['raised'] and ticket >= state['raised'] - 0.2 and now - state['raised'] < RAISE_WATCH:
-                # the last raise passed by luck: undo it
-                state['k'] = self._lower(state['k'], 1)
-                state.update(raised=0.0, changed=now, unexplained=[], next_probe=now + self._probe_wait(state['k']))
-                return True, state
-            if state['k'] >= YIELD_MIN_SHARES:
-                # another job asked for more: give it a share (a probe of ours still out no longer counts)
-                k = self._lower(state['k'], 1)
-                if settling or state['k'] >= self.cap:
-                    # newcomers take their part now: no quiet (at the big share held alone it would last half a
-                    # minute, long after a short job that started beside this one has ended). A job that holds the
-                    # whole window has nobody to even out with either: the answer is a newcomer's
-                    next_probe = now + self._probe_wait(k)
-                else:
-                    quiet = YIELD_QUIET * self._probe_wait(state['k']) * self._quiet_share(state['k'])
-                    next_probe = max(state['next_probe'], now + quiet)
-                state.update(k=k, changed=now, unexplained=[], probe=0.0, passed=0, next_probe=next_probe)
-                return True, state
-            low, high = PROBE_WAIT
-            state['next_probe'] = max(state['next_probe'], now + self.random.uniform(low, high))
-            memory = CUT_MEMORY + 2 * self.window / state['k']  # a slow job sees fewer answers
-            seen = [t for t in state['unexplained'] if t > state['changed'] and t > ticket - memory] + [ticket]
-            if max(seen) - min(seen) >= CUT_AFTER:
-                k = state['k']
-                state.update(k=self._lower(k, max(1, int(round(k * CUT_SHARE)))), changed=now, unexplained=[])
-                return True, state
-            state['unexplained'] = seen[-self.LOG_CAP:]
-            return False, state
+            if ticket <= state['changed']:
+                return False, state  # rule 4: sent before the last give-back, the same congestion
+            k = state['k']
+            span = self._log_rule(state)[1]
+            if k <= 1 and any(ticket - span - 1e-6 <= t < ticket for t in state['acc']):
+                return False, state  # rule 4: the job's one share (or less) still got through
+            k = float(k - 1) if k >= 2 else max(SHARE_MIN, k / 2.0)
+            state.update(k=k, changed=now, next_probe=max(state['next_probe'], now + self._probe_wait(k)))
+            return True, state
         return self._transact(change)
 
     def accepted(self, ticket):
@@ -432,14 +341,11 @@ class RateLimiter(object):
         now = self.clock()
 
         def change(state):
-            if self.left:
-                self.left -= 1  # under the state's lock, as every answer's thread counts here
-            if state['phase'] == 0:
-                state['acc'] = (state['acc'] + [ticket])[-(self.cap + 2):]
-            elif state['probe'] and abs(ticket - state['probe']) < 1e-6:
-                state.update(probe=0.0, passed=state['passed'] + 1, next_probe=now)
-                if state['passed'] >= PROBE_CONFIRM:
-                    state.update(passed=0, k=min(float(self.cap), state['k'] + 1 if state['k'] >= 1 else state['k'] * 2), raised=now)
+            state['acc'] = (state['acc'] + [ticket])[-(self.cap + 2):]
+            if state['phase'] and state['probe'] and abs(ticket - state['probe']) < 1e-6:
+                # rule 2: one share more (below one share, twice as much), and probe again
+                k = state['k']
+                state.update(probe=0.0, next_probe=now, k=min(float(self.cap), k + 1 if k >= 1 else k * 2))
             return None, state
         self._transact(change)
 
@@ -450,7 +356,9 @@ class RateLimiter(object):
             state['start'] = now
         if state['next'] > now + self.MAX_AHEAD:
             state.update(next=0.0, sends=[])
-        held = state['reserved'] > 0 and state['reserved'] - 1.0 <= now < state['reserved'] + PROBE_RESERVE_TTL
+        # a caller that took the probe sends it within a window of its own sends (twice that: it may wake late);
+        # one that never did (its process ended) does not hold the probe longer
+        held = state['reserved'] > 0 and state['reserved'] - self.window <= now < state['reserved'] + 2 * self.window
         if self._probe_due(state, now) and not held:
             state['reserved'] = now
             return (now, True), state
@@ -459,10 +367,6 @@ class RateLimiter(object):
         # share of the moment they were reserved
         state['next'] = slot + self.window / self._shares(state, slot)
         return (slot, False), state
-
-    def _probe_sent(self, state, sends, when):
-        state.update(probe=when, reserved=0.0, sends=(sends + [when])[-(self.cap + 1):])
-        return (0.0, True), state
 
     def _record(self, state, when, probe=False):
         """((wait, probed), state): wait 0 when the caller may send at ``when`` (recorded; probed: as an edge
@@ -473,21 +377,18 @@ class RateLimiter(object):
             probe = False
             state['reserved'] = 0.0
         recent = len(sends) - bisect.bisect_right(sends, when - span)
+        edge = None
         if probe and state['k'] < 1 and sends:
-            # below one share: try the next request one window after the last instead of 1/k windows
-            edge = sends[-1] + self.window
+            edge, last = sends[-1] + self.window, float('inf')  # below one share: one window after the last send
+        elif probe and recent == limit:
+            edge, last = sends[-limit] + ZEGO_WINDOW - PROBE_EARLY, sends[-limit] + ZEGO_WINDOW
+        if edge is not None and when < last:
             if when < edge - 1e-6:
                 return (edge - when, False), state
-            return self._probe_sent(state, sends, when)
+            state.update(probe=when, reserved=0.0, sends=(sends + [when])[-(self.cap + 1):])
+            return (0.0, True), state
         if recent >= limit:
-            oldest = sends[-limit]
-            if probe and recent == limit:
-                edge = oldest + ZEGO_WINDOW - PROBE_EARLY
-                if when < edge - 1e-6:
-                    return (edge - when, False), state
-                if when <= oldest + ZEGO_WINDOW - PROBE_LATE:
-                    return self._probe_sent(state, sends, when)
-            wait = oldest + span - when
+            wait = sends[-limit] + span - when
             if wait > 1e-6:
                 return (wait, False), state
         if self.adaptive and state['phase'] and sends:
@@ -538,20 +439,12 @@ class RedisLimiter(object):
         self._random = random.Random()
         self.granted = []  # server times of this limiter's sends (tests, diagnostics); bounded
         self._lock = threading.Lock()
-        self.left = None  # as RateLimiter.left, until the store is lost (then the local pacing counts)
 
     def _local(self):
         with self._lock:
             if self._fallback is None:
                 self._fallback = self._fallback_factory()
-                if self.left is not None:
-                    self._fallback.expect(self.left)
             return self._fallback
-
-    def expect(self, count):
-        """As RateLimiter.expect; counted here while the store paces, for the local pacing if it is lost."""
-        with self._lock:
-            self.left = max(0, int(count))
 
     def acquire(self):
         while not self._is_lost():
@@ -578,10 +471,6 @@ class RedisLimiter(object):
     def accepted(self, ticket):
         if self._is_lost():
             self._local().accepted(ticket)
-            return
-        with self._lock:
-            if self.left:
-                self.left -= 1
 
     def current_rate(self):
         if self._is_lost():

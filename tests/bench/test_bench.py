@@ -12,7 +12,7 @@ import pytest
 
 import bench
 
-ARGS = types.SimpleNamespace(p6_jobs=4, p6_per_job=100, p7_latencies=[])
+ARGS = types.SimpleNamespace(p6_jobs=4, p6_per_job=100, p6b_jobs=8, p6b_per_job=50, p7_latencies=[], only=None)
 FLOOR = 40.0
 
 
@@ -23,7 +23,7 @@ def fleet_run(span, rejected, requests=440, rcs=(0, 0, 0, 0), left=0):
 
 
 def judge(key, runs):
-    rows = bench.fleet_rows(ARGS, {'floor6': FLOOR, 'floor7': 10.0, key: runs})
+    rows = bench.fleet_rows(ARGS, {'floor6': FLOOR, 'floor6_eight': FLOOR, 'floor7': 10.0, key: runs})
     assert len(rows) == 1
     label, approach, text, goal, met = rows[0]
     return text, goal, met
@@ -141,3 +141,18 @@ def test_p8_verdict_counts_each_ban_and_deletion_and_the_time_after_the_last_cal
     assert touched['touched'] == 1 and touched['left'] == 1
     # a banned stream never banned: no time
     assert bench.p8_verdict(plan, deliveries, entries[1:], state, 0.15)['span'] is None
+
+
+def test_eight_job_row_judges_every_job_on_every_run_and_the_span_on_the_median_run():
+    """8 jobs x 50 streams without a store: every job ok and no stream left in every run, median span <= 1.4x; its
+    rejected requests are reported, with no goal."""
+    eight = (0, ) * 8
+    runs = [fleet_run(1.35, 90, 490, rcs=eight), fleet_run(1.45, 100, 500, rcs=eight), fleet_run(1.30, 80, 480, rcs=eight)]
+    text, goal, met = judge('p6_eight', runs)
+    assert met is True
+    assert 'jobs ok 8/8' in text and text.endswith('; within every goal in 2 of 3 runs')
+    assert goal == 'every job ok in every run; median span <= 1.40x floor (40 s)'
+    runs[2] = fleet_run(1.30, 80, 480, rcs=(0, ) * 7 + (2, ))
+    text, goal, met = judge('p6_eight', runs)
+    assert met is False and 'jobs ok 7/8' in text
+    assert judge('p6_eight', [fleet_run(1.45, 90, 490, rcs=eight)] * 2 + [fleet_run(1.3, 90, 490, rcs=eight)])[2] is False

@@ -10,7 +10,7 @@ import threading
 
 import pytest
 
-from ansible_collections.zego.rtc.plugins.module_utils.batch import InFlight, run_in_flight
+from ansible_collections.zego.rtc.plugins.module_utils.batch import Abort, InFlight, run_in_flight
 
 
 # -- requests in flight follow the answer time ----------------------------------------------------------
@@ -64,3 +64,17 @@ def test_run_in_flight_raises_a_workers_exception():
         return n
     with pytest.raises(RuntimeError):
         run_in_flight(range(20), work, flight)
+
+
+def test_of_several_failures_that_stop_the_batch_the_first_in_input_order_is_marked():
+    """Requests in flight at once can all get an error every request would get, their answers in any order: the
+    item marked is the first of them in the input, the others report their own error."""
+    items = [{'id': n, 'stopped_batch': False} for n in range(4)]
+    abort = Abort()
+    abort.note({'code': 100000005, 'message': 'second answer', 'request_id': 'b'}, 100000005, items[2:3])
+    abort.note({'code': 2, 'message': 'not fatal', 'request_id': 'x'}, 2, items[3:])
+    abort.note({'code': 100000005, 'message': 'first item', 'request_id': 'a'}, 100000005, items[1:2])
+    abort.mark(items)
+    assert [i['stopped_batch'] for i in items] == [False, True, False, False]
+    assert abort.error['request_id'] == 'b'  # the first answer stopped the batch; the not attempted cite it
+    assert abort.not_attempted()['message'].startswith('not attempted')

@@ -345,17 +345,6 @@ def test_rate_limit_answers_lower_the_pace_of_the_next_requests(zego_http):
     assert client.current_rate(DELETE_STREAM) < before
 
 
-def test_the_work_a_batch_announces_counts_down_with_each_answer_zego_applied_or_refused(zego_http):
-    zego_http.expect('DeleteStream', code=0).expect('DeleteStream', code=206).expect('DeleteStream', code=0) \
-        .expect('DeleteStream', code=138)
-    client, dummy = make_client(zego_http)
-    client.expect(DELETE_STREAM, 4)
-    for stream in ('s1', 's2', 's3'):
-        delete(client, stream_id=stream)
-    # three streams answered (the rate-limit answer was not applied and was sent again): one left
-    assert client.limiter('DeleteStream', client.rate_for(DELETE_STREAM)).left == 1
-
-
 def test_client_records_the_answer_time(zego_http):
     zego_http.expect('DeleteStream', code=0)
     client, dummy = make_client(zego_http)

@@ -283,15 +283,17 @@ def test_a_late_sender_does_not_crowd_the_next_window(tmp_path, shared_file):
 from ansible_collections.zego.rtc.plugins.module_utils import ratelimit  # noqa: E402
 
 
-def test_slow_start_begins_at_half_the_rate_and_doubles_to_the_full_rate():
+def test_slow_start_begins_at_slow_start_of_the_rate_and_doubles_every_window_to_the_full_rate():
     clock = FakeClock()
     lim = RateLimiter(10.0, clock=clock.time, sleep=clock.sleep, adaptive=True)
-    assert lim.current_rate() == pytest.approx(10.0 * ratelimit.ADAPT_START)
+    assert lim.current_rate() == pytest.approx(10.0 * ratelimit.SLOW_START)
     start = lim.acquire()
-    clock.now = start + ratelimit.ADAPT_DOUBLING / 2
-    assert lim.current_rate() == pytest.approx(10.0 * ratelimit.ADAPT_START * 2 ** 0.5)
-    clock.now = start + 10 * ratelimit.ADAPT_DOUBLING
-    assert lim.current_rate() == pytest.approx(10.0)
+    clock.now = start + ratelimit.ZEGO_WINDOW / 2
+    assert lim.current_rate() == pytest.approx(10.0 * ratelimit.SLOW_START * 2 ** 0.5)
+    # a job alone never leaves slow start: its growth stops at the full rate, however long it runs
+    for later in (ratelimit.ZEGO_WINDOW * 10, lim.idle_limit - 1):
+        clock.now = start + later
+        assert lim.current_rate() == pytest.approx(10.0)
 
 
 def _steady(lim, shares):
@@ -305,7 +307,7 @@ def _steady(lim, shares):
 
 
 def _job(shares, rate=10.0 * RATE_SAFETY, path=None):
-    """(limiter, clock) of an adaptive job that ended slow start with ``shares``."""
+    """(limiter, clock, tickets) of an adaptive job that ended slow start with ``shares``."""
     clock = FakeClock()
     lim = RateLimiter(rate, path=path, clock=clock.time, sleep=clock.sleep, adaptive=True)
     return lim, clock, _steady(lim, shares)
@@ -320,6 +322,10 @@ def _sends(lim, clock, count):
     return tickets, sent
 
 
+def _state(lim, name):
+    return lim._transact(lambda state: (state[name], state))
+
+
 def _probe_now(lim):
     lim._transact(lambda state: (None, dict(state, next_probe=0.0)))
 
@@ -329,27 +335,38 @@ def _no_probe(lim):
     lim._transact(lambda state: (None, dict(state, next_probe=lim.clock() + lim.MAX_AHEAD / 2)))
 
 
+def _probe(lim, clock, now=True):
+    """Acquire until the edge probe leaves (``now``: without waiting for the probe wait); (its ticket, the sends
+    before it)."""
+    if now:
+        _probe_now(lim)
+    sent = []
+    for dummy in range(200):
+        ticket = lim.acquire()
+        probe = _state(lim, 'probe')
+        if probe:
+            assert ticket == probe
+            return ticket, sent
+        sent.append(clock.time())
+    raise AssertionError('no edge probe left')
+
+
+def _assert_probe_wait(lim, clock, shares):
+    """Rule 3: the next probe is PROBE_WAIT to twice that per share held (at least one) away."""
+    due = _state(lim, 'next_probe') - clock.now
+    wait = ratelimit.PROBE_WAIT * max(1.0, shares)
+    assert wait - EPS <= due <= 2 * wait + EPS
+
+
 @pytest.mark.parametrize('shared_file', [False, True])
-def test_the_first_rate_limit_answer_ends_slow_start_with_the_share_zego_accepted(tmp_path, shared_file):
+def test_rule_1_the_first_rate_limit_answer_ends_slow_start_with_the_share_zego_accepted(tmp_path, shared_file):
     lim, clock, tickets = _job(3, path=str(tmp_path / 'rate') if shared_file else None)
     assert lim.current_rate() == pytest.approx(3 * lim.rate / lim.cap)
+    # the first probe waits as after a failed one
+    _assert_probe_wait(lim, clock, 3)
     # answers to requests sent before that change are the same congestion
     assert lim.congestion(tickets[0]) is False
     assert lim.shares() == (3, lim.cap)
-
-
-@pytest.mark.parametrize('shares', [1, 3])
-def test_after_slow_start_the_first_probe_waits_in_proportion_to_the_share(shares):
-    """Jobs that started together have just filled the window between them: a probe sent at once would find the
-    gaps slow start's bunches leave and pass by luck. A job with few shares (it joined a busy window) probes
-    sooner than one with many."""
-    lim, clock, dummy = _job(shares)
-    low, high = ratelimit.FIRST_PROBE_WAIT
-    ended = clock.now
-    due = lim._transact(lambda state: (state['next_probe'], state))
-    assert ended + low * shares - EPS <= due <= ended + high * shares + EPS
-    ticket, dummy = _probe(lim, clock, now=False)
-    assert ticket >= due - EPS
 
 
 def test_a_job_never_sends_more_than_its_shares_in_any_window():
@@ -374,28 +391,12 @@ def test_jobs_whose_shares_add_up_to_the_cap_never_overfill_zegos_second():
     assert max_in_window(merged, width=ratelimit.ZEGO_WINDOW, eps=EPS) <= 10
 
 
-def _probe(lim, clock, now=True):
-    """Acquire until the edge probe leaves (``now``: without waiting for the probe wait); (its ticket, the sends
-    before it)."""
-    if now:
-        _probe_now(lim)
-    sent = []
-    for dummy in range(20):
-        ticket = lim.acquire()
-        probe = lim._transact(lambda state: (state['probe'], state))
-        if probe:
-            assert ticket == probe
-            return ticket, sent
-        sent.append(clock.time())
-    raise AssertionError('no edge probe left')
-
-
 def test_an_edge_probe_leaves_just_before_the_oldest_send_leaves_zegos_second():
     lim, clock, dummy = _job(3)
     _no_probe(lim)
     _sends(lim, clock, 5)
     ticket, dummy = _probe(lim, clock)
-    with_probe = sorted(lim._transact(lambda state: (state['sends'], state)))
+    with_probe = sorted(_state(lim, 'sends'))
     before = [t for t in with_probe if t < ticket]
     # the oldest of the last three sends leaves ZEGO's window PROBE_EARLY after the probe: until then the
     # probe is a fourth send in one second, so a full window rejects exactly this one request
@@ -403,212 +404,88 @@ def test_an_edge_probe_leaves_just_before_the_oldest_send_leaves_zegos_second():
     assert max_in_window(with_probe, width=ratelimit.ZEGO_WINDOW, eps=EPS) == 4
 
 
-def test_a_rejected_probe_keeps_the_share_and_waits_in_proportion_to_it():
+def test_rule_2_an_accepted_probe_adds_a_share_and_probes_again():
+    lim, clock, dummy = _job(3)
+    lim.accepted(_probe(lim, clock, now=False)[0])
+    assert lim.shares() == (4, lim.cap)
+    # the next probe is due at once: the one after it leaves at the next edge of the four shares
+    ticket, before = _probe(lim, clock, now=False)
+    assert len(before) <= 4
+    lim.accepted(ticket)
+    assert lim.shares() == (5, lim.cap)
+    _no_probe(lim)
+    dummy, sent = _sends(lim, clock, 12)
+    assert max_in_window(sent[-8:], width=lim.window, eps=EPS) == 5
+
+
+def test_rule_3_a_rejected_probe_keeps_the_share_and_waits_in_proportion_to_it():
     lim, clock, dummy = _job(3)
     ticket, dummy = _probe(lim, clock)
     assert lim.congestion(ticket) is False
     assert lim.shares() == (3, lim.cap)
-    next_probe = lim._transact(lambda state: (state['next_probe'], state))
-    assert clock.now + ratelimit.PROBE_WAIT[0] * 3 - EPS <= next_probe <= clock.now + ratelimit.PROBE_WAIT[1] * 3
+    _assert_probe_wait(lim, clock, 3)
     # until then no send is a probe, and the job keeps to its three shares
     tickets, sent = _sends(lim, clock, 6)
-    assert lim._transact(lambda state: (state['probe'], state)) == 0.0
+    assert _state(lim, 'probe') == 0.0
     assert max_in_window(sent, width=lim.window, eps=EPS) <= 3
 
 
-def test_accepted_probes_raise_the_share_by_one():
-    lim, clock, dummy = _job(3)
-    for dummy in range(ratelimit.PROBE_CONFIRM - 1):
-        lim.accepted(_probe(lim, clock)[0])
-        assert lim.shares() == (3, lim.cap)
-    lim.accepted(_probe(lim, clock)[0])
-    assert lim.shares() == (4, lim.cap)
-    _no_probe(lim)
-    dummy, sent = _sends(lim, clock, 12)
-    assert max_in_window(sent[-8:], width=lim.window, eps=EPS) == 4
-
-
-def test_a_raise_followed_by_a_rate_limit_answer_is_undone():
-    lim, clock, dummy = _job(3)
-    for dummy in range(ratelimit.PROBE_CONFIRM):
-        lim.accepted(_probe(lim, clock)[0])
-    assert lim.shares() == (4, lim.cap)
-    _no_probe(lim)
-    tickets, dummy = _sends(lim, clock, 2)
-    assert lim.congestion(tickets[-1]) is True
-    assert lim.shares() == (3, lim.cap)
-
-
-def test_a_big_job_yields_a_share_to_a_rate_limit_answer_no_probe_of_its_own_explains():
-    """Another job's probe overlapped one of our sends: a job with YIELD_MIN_SHARES or more gives it a share at once
-    and does not probe for YIELD_QUIET probe waits, so the smaller job keeps it."""
+def test_rule_4_any_other_rate_limit_answer_gives_one_share_back_once_per_change():
     lim, clock, dummy = _job(6)
-    clock.sleep(ratelimit.SETTLE_TIME + 0.01)  # settled: the yield of a job among others, not of one that was alone
     _no_probe(lim)
-    first = lim.acquire()
-    _probe_now(lim)  # no probe wait pending: the quiet below is the yield's own
+    first, second = lim.acquire(), lim.acquire()
+    _probe_now(lim)
     assert lim.congestion(first) is True
     assert lim.shares() == (5, lim.cap)
-    next_probe = lim._transact(lambda state: (state['next_probe'], state))
-    low, high = ratelimit.PROBE_WAIT
-    # YIELD_QUIET probe waits of the share it held when the answer came
-    assert (clock.now + ratelimit.YIELD_QUIET * low * 6 - EPS <= next_probe
-            <= clock.now + ratelimit.YIELD_QUIET * high * 6 + EPS)
-    assert lim.congestion(first) is False  # sent before the yield: the same answer
-    # a lasting overload (another client) takes one share per rate-limit answer, down to the smaller jobs' rule
-    for expected in (4, 3, 2):
-        clock.sleep(0.2)  # the answer to the last request came in; the next one is reserved after it
+    _assert_probe_wait(lim, clock, 5)  # and waits as after a failed probe before it probes again
+    assert lim.congestion(second) is False  # sent before the change: the same congestion
+    assert lim.shares() == (5, lim.cap)
+    # a lasting overload (another client) takes one share per rate-limit answer to a request sent after it
+    for expected in (4, 3, 2, 1):
+        clock.sleep(0.2)
         assert lim.congestion(lim.acquire()) is True
         assert lim.shares() == (expected, lim.cap)
-    clock.sleep(0.2)
-    assert lim.congestion(lim.acquire()) is False
-    assert lim.shares() == (2, lim.cap)
     _no_probe(lim)
     dummy, sent = _sends(lim, clock, 10)
-    assert max_in_window(sent, width=lim.window, eps=EPS) <= 2
+    assert max_in_window(sent, width=lim.window, eps=EPS) <= 1
 
 
-@pytest.mark.parametrize('shares, seconds_left, part', [
-    (6, None, 1.0), (6, 0.0, 1.0), (6, 0.5, 1.0), (6, 1.0, 1.0), (6, 2.0, 0.25), (6, 4.0, 1 / 16.0),
-    (4, 2.0, 0.25),  # QUIET_WORK_SHARE of the window
-    (3, 4.0, 1.0),   # less than that: as jobs with equal work hold, whatever their work left
-])
-def test_a_big_job_with_much_work_left_comes_back_sooner_after_a_yield(shares, seconds_left, part):
-    """A job that held QUIET_WORK_SHARE of the window or more takes a big part of it; when the requests it still has
-    would take longer than QUIET_WORK at that share, its work left decides when the fleet is done, and a yield's
-    quiet shrinks by the square of that ratio. A job that does not know its work (``expect`` never called), has
-    less left, or holds less keeps the whole quiet."""
-    lim, clock, dummy = _job(shares)
-    assert ratelimit.QUIET_WORK_SHARE * lim.cap == 4
-    clock.sleep(ratelimit.SETTLE_TIME + 0.01)
+def test_rule_4_at_one_share_halves_it_only_when_none_of_the_job_got_through():
+    """One share is what a job needs to be paced at all: a rate-limit answer halves it only when ZEGO accepted
+    none of the job's requests in the span before the rejected one (more jobs than shares, or ZEGO's test
+    environment at 1/s, where every request of the job is rejected), down to SHARE_MIN."""
+    lim, clock, dummy = _job(1, rate=10.0)
     _no_probe(lim)
-    first = lim.acquire()
-    _probe_now(lim)
-    if seconds_left is not None:
-        left = int(round(seconds_left * ratelimit.QUIET_WORK * shares / lim.window))
-        lim.expect(left)
-        if part < 1.0:  # the whole requests the job has left take a little more or less than seconds_left
-            exact = (ratelimit.QUIET_WORK / (left * lim.window / shares)) ** 2
-            assert exact == pytest.approx(part, rel=0.01)
-            part = exact
-    assert lim.congestion(first) is True
-    assert lim.shares() == (shares - 1, lim.cap)
-    next_probe = lim._transact(lambda state: (state['next_probe'], state))
-    low, high = ratelimit.PROBE_WAIT
-    quiet = ratelimit.YIELD_QUIET * shares * part
-    assert clock.now + quiet * low - 1e-3 <= next_probe <= clock.now + quiet * high + 1e-3
-
-
-@pytest.mark.parametrize('shared_file', [False, True])
-def test_every_answer_but_a_rate_limit_one_counts_off_the_work_left(tmp_path, shared_file):
-    lim, clock, dummy = _job(3, path=str(tmp_path / 'rate') if shared_file else None)
-    lim.expect(3)
-    _no_probe(lim)
-    tickets, dummy = _sends(lim, clock, 5)
-    lim.accepted(tickets[0])
-    lim.congestion(tickets[1])  # not applied: it will be sent again
-    assert lim.left == 2
-    for ticket in tickets[2:]:
-        lim.accepted(ticket)
-    assert lim.left == 0  # more answers than announced (retried errors) do not go below nothing
-
-
-def test_a_job_that_had_the_window_alone_settles_at_once_when_others_start():
-    """For SETTLE_TIME after slow start a big share yields to every rate-limit answer, even of requests sent before
-    it was set, and probes again after one probe wait of the share it keeps, not after a yield's quiet (at the big
-    share that would be half a minute: a short job beside it ends long before); after that such answers are the
-    same congestion again."""
-    big = ratelimit.SETTLE_MIN + 1
-    lim, clock, tickets = _job(big)
-    low, high = ratelimit.PROBE_WAIT
-    for expected, ticket in zip((big - 1, big - 2), tickets[:2]):
-        assert lim.congestion(ticket) is True
-        assert lim.shares() == (expected, lim.cap)
-        next_probe = lim._transact(lambda state: (state['next_probe'], state))
-        assert clock.now + low * expected - EPS <= next_probe <= clock.now + high * expected + EPS
-    assert lim.congestion(tickets[2]) is False  # below SETTLE_MIN: the usual rules again
-    assert lim.shares() == (big - 2, lim.cap)
-
-    lim, clock, tickets = _job(big)
-    clock.sleep(ratelimit.SETTLE_TIME + 0.01)
-    assert lim.congestion(tickets[0]) is False  # settled: sent before the share was set, the same congestion
-    assert lim.shares() == (big, lim.cap)
-
-
-def test_a_job_that_holds_the_whole_window_yields_to_a_newcomer_without_a_quiet():
-    """A job that took the whole window back (the others ended) has nobody to even out with: a rate-limit answer is
-    a newcomer's, often a short event-driven job. It gives a share at once and probes again after one probe wait at
-    the share it keeps, not after a yield's quiet at the whole window (36-72 s at 10/s); one share less, the
-    quiet is back."""
-    lim, clock, dummy = _job(3)
-    clock.sleep(ratelimit.SETTLE_TIME + 0.01)
-    for dummy in range(lim.cap - 3):  # the others ended: accepted probes take the window back
-        lim.accepted(_probe(lim, clock)[0])
-        clock.sleep(ratelimit.RAISE_WATCH)
-    assert lim.shares() == (lim.cap, lim.cap)
-    low, high = ratelimit.PROBE_WAIT
-    for held, quiet in ((10, 1.0), (9, ratelimit.YIELD_QUIET)):
-        _no_probe(lim)
-        clock.sleep(0.2)
-        ticket = lim.acquire()
-        _probe_now(lim)
-        assert lim.congestion(ticket) is True
-        assert lim.shares() == (held - 1, lim.cap)
-        wait = (held - 1) if quiet == 1.0 else held  # a probe wait at the share kept, or the quiet at the share held
-        next_probe = lim._transact(lambda state: (state['next_probe'], state))
-        assert clock.now + quiet * low * wait - EPS <= next_probe <= clock.now + quiet * high * wait + EPS
-
-
-def test_rate_limit_answers_no_probe_explains_cut_a_small_share_only_when_they_persist():
-    lim, clock, dummy = _job(ratelimit.YIELD_MIN_SHARES - 1)
-    k = ratelimit.YIELD_MIN_SHARES - 1
-    _no_probe(lim)
-    first = lim.acquire()
-    assert lim.congestion(first) is False  # one rejection: another job's probe, say
-    second = lim.acquire()
-    assert second - first < ratelimit.CUT_AFTER
-    assert lim.congestion(second) is False
-    assert lim.shares() == (k, lim.cap)
-    clock.sleep(ratelimit.CUT_AFTER)
-    assert lim.congestion(lim.acquire()) is True  # rejections spread over more than CUT_AFTER: overload
-    assert lim.shares() == (k - max(1, int(round(k * ratelimit.CUT_SHARE))), lim.cap)
-    assert lim.congestion(first) is False  # sent before the cut
-
-
-def test_below_one_share_cuts_halve_the_pace_down_to_the_floor():
-    """More jobs than shares (or ZEGO's test environment at 1/s): a job goes below one request per window."""
-    lim, clock, dummy = _job(2, rate=10.0)
-    _no_probe(lim)
+    accepted = lim.acquire()
+    lim.accepted(accepted)
+    assert lim.congestion(lim.acquire()) is False  # the request before it got through
+    assert lim.shares() == (1, lim.cap)
     seen = []
-    for dummy in range(20):
-        clock.sleep(ratelimit.CUT_AFTER + 0.01)
-        lim.congestion(lim.acquire())
+    for dummy in range(8):
+        assert lim.congestion(lim.acquire()) is True
         seen.append(lim.shares()[0])
-    # one rate-limit answer is not yet an overload; answers spread over more than CUT_AFTER are
-    assert sorted(set(seen), reverse=True) == [2, 1, 0.5, 0.25, 0.125, 0.0625, 0.03125]
-    assert lim.shares() == (ratelimit.SHARE_MIN, lim.cap)
+    assert seen == [0.5, 0.25, 0.125, 0.0625, ratelimit.SHARE_MIN, ratelimit.SHARE_MIN, ratelimit.SHARE_MIN,
+                    ratelimit.SHARE_MIN]
     assert lim.current_rate() == pytest.approx(10.0 * ratelimit.SHARE_MIN / lim.cap)
     dummy, sent = _sends(lim, clock, 4)
     gaps = [y - x for x, y in zip(sent, sent[1:])]
-    assert min(gaps) >= lim.window / ratelimit.SHARE_MIN - EPS  # one request per 32 windows
+    assert min(gaps) >= lim.window / ratelimit.SHARE_MIN - EPS  # one request per 1/SHARE_MIN windows
 
 
-def test_accepted_probes_below_one_share_double_it():
+def test_below_one_share_a_probe_is_the_next_request_one_window_after_the_last_and_doubles_the_share():
     lim, clock, dummy = _job(1, rate=10.0)
     _no_probe(lim)
-    clock.sleep(ratelimit.CUT_AFTER + 0.01)
-    lim.congestion(lim.acquire())
-    clock.sleep(ratelimit.CUT_AFTER + 0.01)
+    clock.sleep(2 * lim.window)  # nothing of the job got through since
     assert lim.congestion(lim.acquire()) is True
-    assert lim.shares() == (0.5, lim.cap)
+    assert lim.congestion(lim.acquire()) is True
+    assert lim.shares() == (0.25, lim.cap)
     dummy, sent = _sends(lim, clock, 1)
-    for dummy in range(ratelimit.PROBE_CONFIRM):
+    for expected in (0.5, 1.0):
         ticket, before = _probe(lim, clock)
-        # below one share the probe is the next request one window after the last, not 1/k windows after it
         assert ticket == pytest.approx((before or sent)[-1] + lim.window, abs=EPS)
         sent = [ticket]
         lim.accepted(ticket)
-    assert lim.shares() == (1.0, lim.cap)
+        assert lim.shares() == (expected, lim.cap)
 
 
 def test_forks_of_one_job_share_the_adaptive_state_through_the_file(tmp_path):
@@ -623,13 +500,17 @@ def test_forks_of_one_job_share_the_adaptive_state_through_the_file(tmp_path):
     with open(path) as handle:
         state = json.load(handle)
     assert state['probe'] == 0.0
-    assert state['k'] == 4 and a.shares() == (4, a.cap)  # a raise (PROBE_CONFIRM = 1) that fork a sees
+    assert state['k'] == 4 and a.shares() == (4, a.cap)
 
 
-def test_a_limiter_that_is_not_adaptive_ignores_congestion():
+def test_a_limiter_that_is_not_adaptive_ignores_answers():
     clock = FakeClock()
     lim = RateLimiter(10.0, clock=clock.time, sleep=clock.sleep)
-    assert lim.congestion(lim.acquire()) is False
+    ticket = lim.acquire()
+    before = lim._transact(lambda state: (dict(state), state))
+    assert lim.congestion(ticket) is False
+    lim.accepted(ticket)
+    assert lim._transact(lambda state: (dict(state), state)) == before
     assert lim.current_rate() == pytest.approx(10.0)
     assert lim.shares() == (10, 10)
 
@@ -640,7 +521,6 @@ def test_reading_the_shared_state_does_not_rewrite_the_file(tmp_path):
     before = os.stat(str(path)).st_mtime_ns, path.read_bytes()
     lim.current_rate()
     lim.shares()
-    lim.accepted(clock.now - 100)  # an answer that changes nothing (no probe, slow start over)
     assert (os.stat(str(path)).st_mtime_ns, path.read_bytes()) == before
 
 
@@ -650,7 +530,7 @@ def test_state_files_of_the_previous_release_start_afresh(tmp_path):
     path.write_text('%.6f %.6f | 0.500000 %.6f 1' % (clock.now - 5, clock.now - 5, clock.now - 5))
     lim = RateLimiter(10.0, path=str(path), clock=clock.time, sleep=clock.sleep, adaptive=True)
     assert lim.acquire() == clock.now
-    assert lim.current_rate() == pytest.approx(10.0 * ratelimit.ADAPT_START)  # slow start begins
+    assert lim.current_rate() == pytest.approx(10.0 * ratelimit.SLOW_START)  # slow start begins
     with open(str(path)) as handle:
         assert json.load(handle)['v'] == RateLimiter.VERSION
 

@@ -126,7 +126,7 @@ def test_a_state_left_alone_longer_than_the_idle_limit_starts_afresh_silently(st
     assert lim.shares() == (3, lim.cap)  # a pause within the limit keeps what the job learned
     clock.jump(lim.idle_limit + 1)
     fresh = _limiter(clock, path, warnings=warnings)
-    assert fresh.shares() == (ratelimit.ADAPT_START * fresh.cap, fresh.cap)  # slow start again
+    assert fresh.shares() == (ratelimit.SLOW_START * fresh.cap, fresh.cap)  # slow start again
     assert warnings == []
 
 

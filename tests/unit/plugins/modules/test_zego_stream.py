@@ -9,7 +9,6 @@ __metaclass__ = type
 import pytest
 import requests
 
-from ansible_collections.zego.rtc.plugins.module_utils.actions import DELETE_STREAM
 from ansible_collections.zego.rtc.plugins.modules import zego_stream
 
 
@@ -232,27 +231,6 @@ def test_a_failure_that_concerns_one_stream_does_not_stop_the_batch(zego_http, r
         {'room_id': 'r1', 'stream_id': 'a'}, {'room_id': 'r1', 'stream_id': 'b'}]})
     assert failed and [s['stopped_batch'] for s in result['streams']] == [False, False]
     assert result['streams'][1]['outcome'] == 'deleted'
-
-
-def test_a_batch_tells_the_pacing_its_work_before_the_first_request(zego_http, run_module, monkeypatch):
-    """Adaptive pacing shortens a yield's quiet for a job with much work left (ratelimit.QUIET_WORK): the batch
-    announces its streams, and each answer counts one off."""
-    from ansible_collections.zego.rtc.plugins.module_utils.client import ZegoClient
-    told = []
-    real_expect = ZegoClient.expect
-
-    def expect(client, action, count):
-        told.append((action.name, count, len(zego_http.seen), client))
-        real_expect(client, action, count)
-    monkeypatch.setattr(ZegoClient, 'expect', expect)
-    for dummy in range(3):
-        zego_http.expect('DeleteStream', code=0)
-    result, failed = run_module(zego_stream, {'streams': [
-        {'room_id': 'r1', 'stream_id': sid} for sid in ('a', 'b', 'c')]})
-    assert not failed and result['summary']['deleted'] == 3
-    assert [(action, count, sent) for action, count, sent, dummy in told] == [('DeleteStream', 3, 0)]
-    client = told[0][3]
-    assert client.limiter('DeleteStream', client.rate_for(DELETE_STREAM)).left == 0
 
 
 def test_an_unexpected_exception_names_the_action_the_item_and_the_error(zego_http, run_module, monkeypatch):
