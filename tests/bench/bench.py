@@ -15,6 +15,10 @@ P6  4 jobs x 100 streams started together, each with its own state directory (AW
     release 1.0, adaptive pacing without a store, and a Redis store (rate_limit_backend); and 8 jobs x 50
     streams without a store.
 P7  one job, 100 streams at 10/s with 500 ms and 800 ms answers: requests in flight follow the answer time.
+P8  event-driven moderation of a raid: a real ansible-rulebook runs the rulebook zego.rtc.moderate_streams, the
+    simulator sends signed stream_create callbacks: one banned publisher alone; 30 banned and 10 allowed ones
+    within a second in one room; 100 banned ones across 10 rooms within a second; a second wave 4 s into the
+    first. Every banned stream banned and deleted once, no allowed stream touched; time after the last callback.
 
 The simulator's request log is the judge of rates and 206 answers. Prints a table and writes
 docs/performance.md and docs/performance.png. Nothing here asserts on time; it only reports.
@@ -361,6 +365,258 @@ def run_fleet(args, runner, sim):
     return res
 
 
+# -- P8: event-driven moderation of a raid -------------------------------------------------------
+JAVA_HOMES = ('/usr/lib/jvm/java-17-openjdk-amd64', '/usr/lib/jvm/java-1.17.0-openjdk-amd64')
+# P8 cases: (key, label, goal in seconds after the last callback or None, stretch goal or None). The second
+# wave's goal is that it is removed too, each stream once (its time is reported, the issue sets none).
+P8_CASES = (
+    ('p8_single', 'one banned publisher alone', 5.0, None),
+    ('p8_raid30', '30 banned + 10 allowed within 1 s, one room', 15.0, 10.0),
+    ('p8_raid100', '100 banned within 1 s, 10 rooms', 25.0, None),
+    ('p8_waves', '30 banned + 10 allowed, then 10 banned 4 s later', None, None),
+)
+RB_PLAY = 'PLAY [Remove the streams of banned publishers]'
+
+
+def _free_port():
+    import socket  # pylint: disable=import-outside-toplevel
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def _java_home():
+    for home in [os.environ.get('JAVA_HOME')] + list(JAVA_HOMES):
+        if home and os.path.exists(os.path.join(home, 'bin', 'java')):
+            return home
+    return None
+
+
+def p8_plan(case, tag):
+    """The publishes of a P8 case: [(seconds after the start, room, stream ID, user, banned)]."""
+    def spread(items, start, length=0.9):
+        step = length / max(len(items) - 1, 1)
+        return [(start + i * step,) + item for i, item in enumerate(items)]
+    if case == 'p8_single':
+        return spread([('arena', '%s_solo' % tag, 'raider', True)], 0.0)
+    if case == 'p8_raid100':
+        return spread([('room%02d' % (i % 10), '%s_r%03d' % (tag, i), 'raider', True) for i in range(100)], 0.0)
+    wave = []
+    for i in range(30):
+        wave.append(('arena', '%s_r%02d' % (tag, i), 'raider', True))
+        if i % 3 == 1:
+            wave.append(('arena', '%s_fan%02d' % (tag, i // 3), 'fan%d' % i, False))
+    plan = spread(wave, 0.0)
+    if case == 'p8_waves':
+        plan += spread([('arena', '%s_w2_%02d' % (tag, i), 'raider', True) for i in range(10)], 4.0)
+    return plan
+
+
+def p8_verdict(plan, deliveries, entries, state, latency):
+    """One P8 run judged from the simulator's records: callbacks delivered, requests, streams left."""
+    banned = set(p[2] for p in plan if p[4])
+    allowed = set(p[2] for p in plan if not p[4])
+    created = dict((d['stream_id'], d['at']) for d in deliveries
+                   if d['event'] == 'stream_create' and d['outcome'] == 'delivered' and d['stream_id'] in banned | allowed)
+    bans, deletes, gone_twice, touched = {}, {}, 0, 0
+    for e in entries:
+        ids = (e.get('arrays') or {}).get('StreamId') or [e.get('stream_id')]
+        for sid in ids:
+            if sid in allowed:
+                touched += 1
+            if sid not in banned:
+                continue
+            if e['action'].startswith('ForbidRTCStream') and e['code'] == 0:
+                bans.setdefault(sid, []).append(e['time'])
+            elif e['action'] == 'DeleteStream' and e['code'] == 0:
+                deletes.setdefault(sid, []).append(e['time'])
+            elif e['action'] == 'DeleteStream' and e['code'] == 138:
+                gone_twice += 1
+    live = set(s['stream_id'] for streams in state['rooms'].values() for s in streams)
+    done = [max(bans[sid][0], deletes[sid][0]) + latency for sid in banned if sid in bans and sid in deletes]
+    last_callback = max(created.values()) if created else None
+    return {
+        'streams': len(banned), 'allowed': len(allowed),
+        'callbacks': len(created),
+        'removed': len(done),
+        'span': (max(done) - last_callback) if done and last_callback is not None and len(done) == len(banned) else None,
+        'once': (all(len(bans.get(sid, ())) == 1 and len(deletes.get(sid, ())) == 1 for sid in banned)
+                 and gone_twice == 0),
+        'touched': touched,
+        'left': len(banned & live) + len(allowed - live),
+    }
+
+
+class EdaStack(object):
+    """A simulator that calls back, and ansible-rulebook running zego.rtc.moderate_streams, for P8."""
+
+    def __init__(self, args, workdir):
+        self.workdir = os.path.join(workdir, 'p8')
+        os.makedirs(os.path.join(self.workdir, 'tmp'), exist_ok=True)
+        os.makedirs(os.path.join(self.workdir, 'state'), mode=0o700, exist_ok=True)
+        self.procs = []
+        bindir = os.path.dirname(args.python)
+        rulebook = os.path.join(bindir, 'ansible-rulebook')
+        java = _java_home()
+        if not os.path.exists(rulebook) or java is None:
+            raise RuntimeError('P8 needs ansible-rulebook in %s and Java 17 (JAVA_HOME)' % bindir)
+        tree = os.path.join(args.collections_path, 'ansible_collections', 'zego', 'rtc')
+        server_secret, callback_secret = secrets.token_hex(16), secrets.token_hex(16)
+        self.port = _free_port()
+        self.sim_proc = subprocess.Popen(  # pylint: disable=consider-using-with
+            [args.python, os.path.join(tree, 'tests', 'simulator', 'zego_sim.py'), '--port', '0',
+             '--app-id', str(APP_ID), '--secret', server_secret, '--rate', str(RATE), '--latency-ms', str(LATENCY_MS),
+             '--callback-url', 'http://127.0.0.1:%d/zego/callbacks' % self.port, '--callback-secret', callback_secret],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, universal_newlines=True)
+        self.procs.append(self.sim_proc)
+        self.url = self.sim_proc.stdout.readline().strip()
+        if not self.url.startswith('http'):
+            self.stop()
+            raise RuntimeError('the simulator did not start')
+        env = dict((k, v) for k, v in os.environ.items() if not k.startswith(('ZEGO_', 'ANSIBLE_')))
+        env.update({
+            'JAVA_HOME': java, 'PATH': bindir + os.pathsep + env.get('PATH', ''),
+            'ANSIBLE_COLLECTIONS_PATH': args.collections_path, 'ANSIBLE_NOCOLOR': '1',
+            'ANSIBLE_LOCAL_TEMP': os.path.join(self.workdir, 'tmp'),
+            'ZEGO_RTC_STATE_DIR': os.path.join(self.workdir, 'state'),
+            'ZEGO_APP_ID': str(APP_ID), 'ZEGO_SERVER_SECRET': server_secret, 'ZEGO_API_URL': self.url,
+            'ZEGO_CALLBACK_SECRET': callback_secret,
+        })
+        with open(os.path.join(self.workdir, 'inventory.yml'), 'w') as handle:
+            handle.write('all:\n  hosts:\n    localhost:\n      ansible_connection: local\n'
+                         '      ansible_python_interpreter: %s\n' % args.python)
+        with open(os.path.join(self.workdir, 'vars.yml'), 'w') as handle:
+            json.dump({'zego_callback_port': self.port, 'zego_app_id': APP_ID, 'zego_banned_user_ids': ['raider']},
+                      handle)
+        self.out_path = os.path.join(self.workdir, 'rulebook.out')
+        self.out = open(self.out_path, 'w')  # pylint: disable=consider-using-with
+        self.rb_proc = subprocess.Popen(  # pylint: disable=consider-using-with
+            [rulebook, '-i', 'inventory.yml', '-r', 'zego.rtc.moderate_streams', '--vars', 'vars.yml',
+             '--env-vars', 'ZEGO_CALLBACK_SECRET', '-v'],
+            cwd=self.workdir, stdout=self.out, stderr=subprocess.STDOUT, env=env)
+        self.procs.append(self.rb_proc)
+        import socket  # pylint: disable=import-outside-toplevel
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            if self.rb_proc.poll() is not None:
+                self.stop()
+                raise RuntimeError('ansible-rulebook ended: %s' % open(self.out_path).read()[-2000:])
+            with socket.socket() as sock:
+                if sock.connect_ex(('127.0.0.1', self.port)) == 0:
+                    return
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError('ansible-rulebook did not start listening')
+
+    def admin(self, path, body=None, method=None):
+        data = None if body is None else json.dumps(body).encode('utf-8')
+        req = Request(self.url + '/_sim/' + path, data=data, method=method or ('POST' if data else 'GET'),
+                      headers={'Content-Type': 'application/json'})
+        with urlopen(req, timeout=60) as resp:  # nosec - loopback simulator
+            return json.loads(resp.read().decode('utf-8'))
+
+    def runs(self):
+        with open(self.out_path) as handle:
+            out = handle.read()
+        return out.count(RB_PLAY), out.count('PLAY RECAP'), out.count('failed=0')
+
+    def case(self, case, tag, timeout=180):
+        """Run one P8 case; its verdict."""
+        plan = p8_plan(case, tag)
+        self.admin('reset', {'rooms': {}})
+        self.admin('callbacks', method='DELETE')
+        runs_before = self.runs()
+        start = time.monotonic()
+        for at, room, stream, user, dummy in plan:
+            delay = start + at - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            self.admin('publish', {'room_id': room, 'stream_id': stream, 'user_id': user})
+        banned = set(p[2] for p in plan if p[4])
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            state = self.admin('state')
+            live = set(s['stream_id'] for streams in state['rooms'].values() for s in streams)
+            started, ended, dummy = self.runs()
+            if not banned & live and started == ended and not self.admin('callbacks')['pending']:
+                break
+            time.sleep(0.5)
+        time.sleep(1.0)  # a late duplicate would show up now
+        verdict = p8_verdict(plan, self.admin('callbacks')['deliveries'], self.admin('log')['entries'],
+                             self.admin('state'), LATENCY_MS / 1000.0)
+        after = self.runs()
+        verdict.update(runs=after[1] - runs_before[1], runs_ok=after[2] - runs_before[2])
+        return verdict
+
+    def stop(self):
+        for proc in reversed(self.procs):
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGINT)
+                try:
+                    proc.wait(30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait(30)
+        if getattr(self, 'out', None):
+            self.out.close()
+
+
+def run_eda(args, workdir):
+    """P8: the four cases, p8_repeats times each, on one ansible-rulebook."""
+    res = {}
+    sys.stderr.write('P8 event-driven raid: ansible-rulebook, zego.rtc.moderate_streams, --rate %d --latency-ms %d\n'
+                     % (RATE, LATENCY_MS))
+    try:
+        stack = EdaStack(args, workdir)
+    except RuntimeError as exc:
+        sys.stderr.write('P8 not run: %s\n' % exc)
+        res['p8_error'] = str(exc)
+        return res
+    try:
+        for repeat in range(args.p8_repeats):
+            for key, dummy, dummy2, dummy3 in P8_CASES:
+                verdict = stack.case(key, '%s_%d' % (key[3:], repeat))
+                if args.verbose:
+                    sys.stderr.write('    %s: %r\n' % (key, verdict))
+                res.setdefault(key, []).append(verdict)
+    finally:
+        stack.stop()
+    return res
+
+
+def eda_rows(args, res):
+    """P8 rows: the time is judged on the median run, everything else on every run."""
+    if res.get('p8_error'):
+        return [('P8 event-driven raid', 'zego.rtc.moderate_streams', 'not run: %s' % res['p8_error'], '', None)]
+    rows = []
+    label = 'P8 event-driven raid (ansible-rulebook, 10/s, 150 ms)'
+    for key, approach, goal, stretch in P8_CASES:
+        runs = res.get(key)
+        if not runs:
+            continue
+        clean = [r['span'] is not None and r['once'] and not r['touched'] and not r['left']
+                 and r['runs_ok'] == r['runs'] and r['callbacks'] == r['streams'] + r['allowed'] for r in runs]
+        spans = [r['span'] for r in runs if r['span'] is not None]
+        median = statistics.median(spans) if spans else None
+        text = ('removed %s s after the last callback (%s); %s; playbook runs %s; each banned stream banned and '
+                'deleted once: %s; allowed streams touched %d; streams left %d' % (
+                    '-' if median is None else '%.1f' % median,
+                    ', '.join('-' if r['span'] is None else '%.1f s' % r['span'] for r in runs),
+                    '%d banned, %d allowed' % (runs[0]['streams'], runs[0]['allowed']),
+                    ', '.join('%d' % r['runs'] for r in runs),
+                    'every run' if all(r['once'] for r in runs) else '%d of %d runs' % (
+                        sum(1 for r in runs if r['once']), len(runs)),
+                    max(r['touched'] for r in runs), max(r['left'] for r in runs)))
+        within = sum(1 for c, r in zip(clean, runs) if c and (goal is None or r['span'] <= goal))
+        text += '; within every goal in %d of %d runs' % (within, len(runs))
+        goal_text = '%severy banned stream once, no allowed one touched, in every run' % (
+            '' if goal is None else 'median <= %.0f s%s; ' % (goal, ' (stretch %.0f s)' % stretch if stretch else ''))
+        met = all(clean) and median is not None and (goal is None or median <= goal)
+        rows.append((label, approach, text, goal_text, met))
+        label = ''
+    return rows
+
+
 def med(runs, key):
     return statistics.median(r[key] for r in runs)
 
@@ -482,7 +738,7 @@ def build_table(args, res):
                  % (med(p5, 'wall'), med(p5, 'wall') / floor5, worst(p5, 'max_per_1s'), r206),
                  '<= %.1f s (1.1 x %.0f s), <= 10/s, 0 x 206' % (1.1 * floor5, floor5),
                  med(p5, 'wall') <= 1.1 * floor5 and r206 == 0 and worst(p5, 'max_per_1s') <= RATE))
-    return rows + fleet_rows(args, res)
+    return rows + fleet_rows(args, res) + eda_rows(args, res)
 
 
 def fleet_rows(args, res):
@@ -642,6 +898,17 @@ def write_markdown(path, args, res, rows, chart_name, fleet_chart_name='performa
         ' set. The floor is %.0f s; "requests sent over" is the simulator\'s first to last DeleteStream (the'
         ' rate the job held); the last answer comes one answer time later.'
         % (args.p7_streams, ' and '.join(str(x) for x in args.p7_latencies), res.get('floor7', 0)),
+        '- **P8, event-driven raid.** A real `ansible-rulebook` runs the rulebook `zego.rtc.moderate_streams`'
+        ' (defaults: batches of callbacks, ban then delete, sequential) against the simulator at `--rate 10'
+        ' --latency-ms 150`, which sends a signed `stream_create` callback for every stream published'
+        ' (`POST /_sim/publish`); the banned user is `raider`. Cases: one banned publisher alone; 30 banned and'
+        ' 10 allowed publishers spread over 0.9 s in one room; 100 banned ones over 0.9 s across 10 rooms; the'
+        ' 30 + 10 again with 10 more banned ones 4 s after the first. The time runs from the last `stream_create`'
+        ' the simulator delivered to the last answer to a ban or deletion of a banned stream; every banned stream'
+        ' must be banned once and deleted once (no second DeleteStream finding it gone), no request may name an'
+        ' allowed stream, and every callback must be delivered, in every run. The time goals (5 s alone, 15 s'
+        ' for 30, 25 s for 100) apply to the median run; the second wave has none (it must be removed too, once).'
+        ' %d run(s) of each case, one ansible-rulebook for all of them.' % args.p8_repeats,
         '',
         '![four jobs at once: deletions over time](%s)' % fleet_chart_name,
         '',
@@ -801,7 +1068,10 @@ def run(args):
     try:
         runner = Runner(args.collections_path, args.python, workdir, sim, verbose=args.verbose)
         res = {} if args.only else run_all(args, runner, sim)
-        res.update(run_fleet(args, runner, sim))
+        if args.only != 'eda':
+            res.update(run_fleet(args, runner, sim))
+        if args.only in (None, 'eda'):
+            res.update(run_eda(args, workdir))
     finally:
         sim.stop()
     res['elapsed'] = time.monotonic() - started
@@ -820,24 +1090,27 @@ def main(argv=None):
     parser.add_argument('--json', default=None, help='also write the raw results here')
     parser.add_argument('--from-json', default=None, help='only render the table and docs from a results file')
     parser.add_argument('--quick', action='store_true', help='small sizes, one run each (a smoke test)')
-    parser.add_argument('--only', choices=['fleet', 'p6'], default=None,
-                        help='fleet: only P6 and P7; p6: only P6 (printed, docs not written)')
+    parser.add_argument('--only', choices=['fleet', 'p6', 'eda'], default=None,
+                        help='fleet: only P6 and P7; p6: only P6; eda: only P8 (printed, docs not written)')
     parser.add_argument('--baseline-collections-path', default=None,
                         help='a collections path with the release to compare P6 with (today\'s pacing)')
     parser.add_argument('--baseline-ref', default='7191e6a', help='the commit the baseline collections path holds')
     parser.add_argument('--fleet-repeats', type=int, default=None, help='runs of each P6 and P7 case')
+    parser.add_argument('--eda-repeats', type=int, default=None, help='runs of each P8 case')
     parser.add_argument('-v', '--verbose', action='store_true')
     args = parser.parse_args(argv)
     full = dict(repeats=3, loop_repeats=1, p1_streams=300, p1_loop_streams=300, p2_streams=2000, p2_loop_streams=50,
                 p3_repeats=5, p4_streams=10000, p4_repeats=1, p5_hosts=5, p5_per_host=60, chart_points=[1, 30, 100, 300],
                 chart_loop_max=30, p6_jobs=4, p6_per_job=100, p6b_jobs=8, p6b_per_job=50, p6_repeats=3,
-                p7_streams=100, p7_latencies=[500, 800], p7_repeats=3)
+                p7_streams=100, p7_latencies=[500, 800], p7_repeats=3, p8_repeats=3)
     quick = dict(repeats=1, loop_repeats=1, p1_streams=30, p1_loop_streams=10, p2_streams=200, p2_loop_streams=5,
                  p3_repeats=1, p4_streams=1000, p4_repeats=1, p5_hosts=3, p5_per_host=10, chart_points=[1, 5],
                  chart_loop_max=5, p6_jobs=4, p6_per_job=20, p6b_jobs=8, p6b_per_job=10, p6_repeats=1,
-                 p7_streams=20, p7_latencies=[800], p7_repeats=1)
+                 p7_streams=20, p7_latencies=[800], p7_repeats=1, p8_repeats=1)
     for key, value in (quick if args.quick else full).items():
         setattr(args, key, value)
+    if args.eda_repeats:
+        args.p8_repeats = args.eda_repeats
     if args.fleet_repeats:
         args.p6_repeats = args.p7_repeats = args.fleet_repeats
     if args.from_json:
@@ -845,7 +1118,8 @@ def main(argv=None):
             res = json.load(handle)
     else:
         res = run(args)
-    rows = fleet_rows(args, res) if args.only else build_table(args, res)
+    rows = {'fleet': fleet_rows, 'p6': fleet_rows, 'eda': eda_rows}[args.only](args, res) if args.only else \
+        build_table(args, res)
     print(format_text(rows))
     print('\nbench took %.0f s; machine: %s; load average %.1f -> %.1f'
           % (res['elapsed'], machine(), res.get('load_start', float('nan')), res.get('load_end', float('nan'))))

@@ -43,6 +43,25 @@ def signed(fields, secret=SECRET, timestamp=None, nonce=None):
     return body
 
 
+def signed_capitalised(fields, secret=SECRET, timestamp=None, nonce=None):
+    """A ZEGO moderation callback: Event, AppId, Timestamp (JSON numbers), Nonce, Signature."""
+    import hashlib
+    body = dict(fields)
+    ts = body.get('Timestamp', int(time.time())) if timestamp is None else timestamp
+    body['Timestamp'] = ts
+    body['Nonce'] = nonce if nonce is not None else body.get('Nonce', secrets.token_hex(4))
+    body['Signature'] = hashlib.sha1(''.join(sorted([secret, str(ts), str(body['Nonce'])])).encode()).hexdigest()
+    return body
+
+
+def censor(level='REJECT', event='censor_audio_v2_result', **extra):
+    fields = {'Event': event, 'AppId': APP_ID, 'Code': 0, 'Message': 'success', 'TaskId': 't1',
+              'ResultTaskId': 't1_s1_3', 'Detail': {'RiskLevel': level, 'AudioText': 'x', 'AudioUrl': 'https://a/s1.mp3',
+                                                    'RiskDescription': 'Abuse'}}
+    fields.update(extra)
+    return fields
+
+
 def stream_create(**extra):
     fields = {
         'event': 'stream_create', 'appid': str(APP_ID), 'room_id': 'room1', 'room_session_id': '858861968172269569',
@@ -56,11 +75,16 @@ def stream_create(**extra):
 
 
 class Endpoint:
-    """The source running on a free loopback port, with the queue ansible-rulebook would give it."""
+    """The source running on a free loopback port, with the queue ansible-rulebook would give it (and with
+    feedback=True, its feedback queue: tests play the rule engine with take())."""
 
     def __init__(self, **args):
         self.queue = asyncio.Queue(maxsize=args.pop('queue_size', 0))
         self.args = dict({'port': 0, 'callback_secret': SECRET}, **args)
+        self.feedback = None
+        if args.get('feedback'):
+            # as ansible-rulebook 1.3 makes it: one item
+            self.feedback = self.args['eda_feedback_queue'] = asyncio.Queue(1)
         self.task = None
         self.port = None
         self.receiver = None
@@ -90,6 +114,12 @@ class Endpoint:
             body = json.dumps(body)
         async with self.session.post(self.url, data=body, headers={'Content-Type': content_type}, **kw) as resp:
             return resp.status, await resp.text()
+
+    async def take(self):
+        """What ansible-rulebook does: take the next event, post it to the engine, then report it."""
+        data = await asyncio.wait_for(self.queue.get(), 30)
+        await self.feedback.put(data)
+        return data
 
     def queued(self):
         items = []
@@ -355,3 +385,319 @@ def test_bad_arguments_name_every_problem(args, messages):
 def test_secret_of_digits_templated_to_a_number():
     assert callbacks.Settings({'port': 1, 'callback_secret': 1234567}).secret == '1234567'
     assert callbacks.Settings({'port': '5000', 'callback_secret': 's', 'app_id': '1234567890'}).app_id == '1234567890'
+
+
+@pytest.mark.parametrize('event', ['censor_audio_v2_result', 'censor_video_v2_audio_result'])
+def test_capitalised_callback_is_verified_and_normalised_in_meta(event):
+    async def scenario():
+        async with Endpoint(app_id=APP_ID) as ep:
+            body = signed_capitalised(censor(event=event))
+            return await ep.post(body), body, ep.queued()
+    (status, text), body, queued = run(scenario())
+    assert status == 200, text
+    (item,) = queued
+    expected = dict(body)
+    del expected['Signature']
+    assert item['payload'] == expected  # ZEGO's names, JSON numbers as sent
+    assert item['meta'] == {'endpoint': '/zego/callback', 'event': event, 'app_id': str(APP_ID),
+                            'timestamp': body['Timestamp'], 'remote_addr': '127.0.0.1', 'risk_level': 'REJECT'}
+
+
+CAPITAL_REJECTS = [
+    ('wrong signature', lambda: dict(signed_capitalised(censor()), Signature='0' * 40), 401),
+    ('signature missing', lambda: dict((k, v) for k, v in signed_capitalised(censor()).items() if k != 'Signature'),
+     401),
+    ('signed with another secret', lambda: signed_capitalised(censor(), secret='other'), 401),
+    ('stale timestamp', lambda: signed_capitalised(censor(), timestamp=int(time.time()) - 121), 401),
+    ('future timestamp', lambda: signed_capitalised(censor(), timestamp=int(time.time()) + 121), 401),
+    ('fractional timestamp', lambda: signed_capitalised(censor(), timestamp=time.time()), 401),
+    ('nonce missing', lambda: dict((k, v) for k, v in signed_capitalised(censor()).items() if k != 'Nonce'), 401),
+    ('foreign AppId', lambda: signed_capitalised(censor(AppId=987654321)), 403),
+    # a body in the capitalised shape is read in that shape only: a lower-case appid does not stand in
+    ('lower-case appid in a capitalised body', lambda: signed_capitalised(
+        dict((k, v) for k, v in censor(appid=APP_ID).items() if k != 'AppId')), 403),
+    ('Event missing', lambda: signed_capitalised(dict((k, v) for k, v in censor().items() if k != 'Event')), 400),
+]
+
+
+@pytest.mark.parametrize('make_body,status', [r[1:] for r in CAPITAL_REJECTS], ids=[r[0] for r in CAPITAL_REJECTS])
+def test_capitalised_callbacks_are_refused_as_the_lower_case_ones(caplog, make_body, status):
+    async def scenario():
+        async with Endpoint(app_id=APP_ID) as ep:
+            return await ep.post(make_body()), ep.queued()
+    caplog.set_level(logging.DEBUG)
+    (got, text), queued = run(scenario())
+    assert got == status, text
+    assert queued == []
+    assert len(refusals(caplog)) == 1
+    assert SECRET not in caplog.text
+
+
+def test_capitalised_redelivery_is_not_queued_again():
+    async def scenario():
+        async with Endpoint(app_id=APP_ID) as ep:
+            body = signed_capitalised(censor())
+            answers = [(await ep.post(body))[0] for dummy in range(3)]
+            answers.append((await ep.post(dict(body, TaskId='other')))[0])
+            return answers, ep.queued()
+    answers, queued = run(scenario())
+    assert answers == [200] * 4
+    assert len(queued) == 1
+
+
+@pytest.mark.parametrize('detail,level', [
+    ({'RiskLevel': 'review'}, 'REVIEW'),
+    ([{'RiskLevel': 'PASS'}, {'RiskLevel': 'REJECT'}], 'REJECT'),
+    (json.dumps({'RiskLevel': 'REVIEW'}), 'REVIEW'),
+    (json.dumps([{'RiskLevel': 'PASS'}]), 'PASS'),
+])
+def test_risk_level_is_found_in_every_form_of_detail(detail, level):
+    assert max(callbacks.risk_levels({'Detail': detail}), key=callbacks.RISK_ORDER.get) == level
+
+
+def test_risk_levels_filter_keeps_pass_verdicts_out_of_the_rule_engine(caplog):
+    async def scenario():
+        async with Endpoint(app_id=APP_ID, risk_levels=['REVIEW', 'reject']) as ep:
+            answers = []
+            for level in ('PASS', 'REVIEW', 'PASS', 'REJECT'):
+                answers.append((await ep.post(signed_capitalised(censor(level))))[0])
+            # a verdict without RiskLevel (an unknown form) and other callbacks are not filtered
+            answers.append((await ep.post(signed_capitalised(censor(Detail={'Other': 1}))))[0])
+            answers.append((await ep.post(signed(stream_create())))[0])
+            return answers, ep.queued(), ep.receiver.counts['filtered']
+    caplog.set_level(logging.DEBUG)
+    answers, queued, filtered = run(scenario())
+    assert answers == [200] * 6
+    assert [q['meta'].get('risk_level') for q in queued] == ['REVIEW', 'REJECT', None, None]
+    assert [q['meta']['event'] for q in queued] == ['censor_audio_v2_result'] * 3 + ['stream_create']
+    assert filtered == 2
+    assert not refusals(caplog)
+
+
+def test_risk_levels_must_be_names():
+    with pytest.raises(ValueError, match='risk_levels must be a list'):
+        callbacks.Settings({'port': 1, 'callback_secret': 's', 'risk_levels': [1]})
+    assert callbacks.Settings({'port': 1, 'callback_secret': 's', 'risk_levels': 'review, REJECT'}).risk_levels == \
+        frozenset(['REVIEW', 'REJECT'])
+
+
+def test_simulator_capitalised_callback_reaches_the_source():
+    sys.path.insert(0, os.path.join(HERE, '..', 'simulator'))
+    import zego_sim  # pylint: disable=import-outside-toplevel
+
+    async def scenario():
+        async with Endpoint(app_id=APP_ID, risk_levels=['REJECT']) as ep:
+            with zego_sim.Simulator(app_id=APP_ID, secret='x' * 32, callback_url=ep.url, callback_secret=SECRET,
+                                    callback_retry_scale=0.01) as sim:
+                sim.callbacks.censor_result('censor_video_v2_audio_result', 'r1', 's1', 'PASS')
+                sim.callbacks.censor_result('censor_video_v2_audio_result', 'r1', 's1', 'REJECT')
+                await asyncio.get_running_loop().run_in_executor(None, sim.callbacks.wait_idle, 30)
+                return sim.callbacks.log(), ep.queued()
+    log, queued = run(scenario())
+    assert [d['status'] for d in log] == [200, 200]
+    (item,) = queued
+    assert item['meta']['event'] == 'censor_video_v2_audio_result' and item['meta']['risk_level'] == 'REJECT'
+    assert 's1' in item['payload']['ResultTaskId']
+
+
+def test_batch_window_queues_a_raid_as_one_event_per_event_name():
+    async def scenario():
+        async with Endpoint(app_id=APP_ID, batch_window=0.3, batch_max_wait=5) as ep:
+            answers = []
+            for i in range(30):
+                answers.append((await ep.post(signed(stream_create(stream_id='s%d' % i, user_id='u%d' % i))))[0])
+                if i == 9:
+                    answers.append((await ep.post(signed({'event': 'stream_close', 'appid': str(APP_ID),
+                                                          'room_id': 'room1', 'stream_id': 'x', 'type': '100'})))[0])
+            # answered at once, nothing queued yet: the windows are still open
+            early = ep.queue.qsize()
+            # the lone stream_close leaves 0.3 s after it came; the burst of stream_create waits longer
+            # (4 x 0.3 s after its last callback) for stragglers
+            await asyncio.sleep(0.7)
+            lone = ep.queued()
+            await asyncio.sleep(1.3)
+            return answers, early, lone, ep.queued()
+    answers, early, lone, burst = run(scenario())
+    assert answers == [200] * 31
+    assert early == 0
+    (close,) = lone
+    assert close['meta']['event'] == 'stream_close' and [p['type'] for p in close['batch']] == ['100']
+    (creates,) = burst
+    assert 'payload' not in creates
+    assert [p['stream_id'] for p in creates['batch']] == ['s%d' % i for i in range(30)]
+    assert creates['meta']['batch_size'] == 30 and creates['meta']['app_id'] == str(APP_ID)
+    assert creates['meta']['endpoint'] == '/zego/callback'
+    assert creates['meta']['timestamp'] == max(int(p['timestamp']) for p in creates['batch'])
+    assert all('signature' not in p for p in creates['batch'])
+
+
+def test_batch_is_queued_after_max_wait_while_callbacks_keep_coming_and_at_max_size():
+    async def scenario():
+        async with Endpoint(batch_window=0.5, batch_max_wait=0.8, batch_max_size=25) as ep:
+            loop = asyncio.get_running_loop()
+            start = loop.time()
+            sizes = []
+            # a callback every 0.1 s for 2 s: never quiet for 0.5 s
+            for i in range(20):
+                await ep.post(signed(stream_create(stream_id='t%d' % i)))
+                await asyncio.sleep(0.1)
+                while not ep.queue.empty():
+                    sizes.append((round(loop.time() - start, 1), ep.queue.get_nowait()['meta']['batch_size']))
+            await asyncio.sleep(1.0)
+            sizes.extend((None, q['meta']['batch_size']) for q in ep.queued())
+            # 30 at once with batch_max_size 25: one batch of 25 at once, then the rest
+            for i in range(30):
+                await ep.post(signed(stream_create(stream_id='m%d' % i)))
+            full = ep.queue.qsize()
+            await asyncio.sleep(1.0)
+            return sizes, full, [q['meta']['batch_size'] for q in ep.queued()]
+    sizes, full, rest = run(scenario())
+    assert sum(n for dummy, n in sizes) == 20
+    # the first batch left after batch_max_wait (0.8 s), not at the end of the stream of callbacks
+    assert len(sizes) >= 2 and sizes[0][0] is not None and sizes[0][0] < 1.6
+    assert full == 1 and rest == [25, 5]
+
+
+def test_a_single_callback_leaves_after_the_quiet_window():
+    async def scenario():
+        async with Endpoint(batch_window=0.2, batch_max_wait=3) as ep:
+            loop = asyncio.get_running_loop()
+            await ep.post(signed(stream_create()))
+            start = loop.time()
+            item = await asyncio.wait_for(ep.queue.get(), 5)
+            return loop.time() - start, item
+    waited, item = run(scenario())
+    assert 0.1 <= waited < 1.5
+    assert [p['stream_id'] for p in item['batch']] == ['s1']
+
+
+def test_open_batch_is_queued_when_the_source_stops():
+    async def scenario():
+        ep = Endpoint(batch_window=30, batch_max_wait=60)
+        async with ep:
+            await ep.post(signed(stream_create()))
+            assert ep.queue.empty()
+        return ep.queued()
+    (item,) = run(scenario())
+    assert item['meta']['batch_size'] == 1
+
+
+@pytest.mark.parametrize('args,message', [
+    ({'batch_window': -1}, 'batch_window must be between 0.0 and 3600'),
+    ({'batch_window': 'soon'}, 'batch_window must be a number of seconds'),
+    ({'batch_max_wait': 0}, 'batch_max_wait must be between 0.01 and 3600'),
+    ({'batch_max_size': 0}, 'batch_max_size must be at least 1'),
+])
+def test_bad_batch_arguments(args, message):
+    with pytest.raises(ValueError, match=message):
+        callbacks.Settings(dict({'port': 1, 'callback_secret': 's'}, **args))
+
+
+def test_feedback_answers_only_once_the_rule_engine_has_taken_the_event():
+    async def scenario():
+        async with Endpoint(feedback=True, feedback_timeout=10) as ep:
+            answer = asyncio.ensure_future(ep.post(signed(stream_create())))
+            await asyncio.sleep(0.5)
+            held = not answer.done()
+            event = await ep.take()
+            status, text = await asyncio.wait_for(answer, 30)
+            return held, status, event, ep.receiver.outbox.waiting()
+    held, status, event, waiting = run(scenario())
+    assert held and status == 200
+    assert event['payload']['stream_id'] == 's1' and event['meta']['delivery_id']
+    assert waiting == 0
+
+
+def test_feedback_not_given_in_time_is_503_and_the_redelivery_is_not_queued_twice(caplog):
+    async def scenario():
+        async with Endpoint(feedback=True, feedback_timeout=0.5) as ep:
+            body = signed(stream_create())
+            first = await ep.post(body)
+            # ZEGO delivers it again: the event is still on its way, so nothing new is queued, and the
+            # answer waits for that same event
+            second = asyncio.ensure_future(ep.post(body))
+            await asyncio.sleep(0.1)
+            event = await ep.take()
+            second = await asyncio.wait_for(second, 30)
+            third = await ep.post(body)  # taken: answered at once
+            return first, second, third, event, ep.queued(), ep.receiver.counts
+    caplog.set_level(logging.INFO)
+    first, second, third, event, rest, counts = run(scenario())
+    assert first[0] == 503 and 'deliver again' in first[1]
+    assert second[0] == 200 and third[0] == 200
+    assert event['payload']['stream_id'] == 's1' and rest == []
+    assert counts['queued'] == 1 and counts['not_taken'] == 1
+    assert 'answered HTTP 503' in caplog.text and SECRET not in caplog.text
+
+
+def test_feedback_holds_every_callback_of_a_batch_until_the_batch_is_taken():
+    async def scenario():
+        async with Endpoint(feedback=True, feedback_timeout=10, batch_window=0.2, batch_max_wait=1) as ep:
+            answers = [asyncio.ensure_future(ep.post(signed(stream_create(stream_id='s%d' % i)))) for i in range(5)]
+            await asyncio.sleep(0.6)
+            held = sum(1 for a in answers if not a.done())
+            event = await ep.take()
+            statuses = [(await asyncio.wait_for(a, 30))[0] for a in answers]
+            return held, event, statuses
+    held, event, statuses = run(scenario())
+    assert held == 5
+    assert sorted(p['stream_id'] for p in event['batch']) == ['s%d' % i for i in range(5)]
+    assert statuses == [200] * 5
+
+
+def test_without_feedback_the_answer_does_not_wait_for_the_engine():
+    async def scenario():
+        async with Endpoint(batch_window=5, batch_max_wait=10) as ep:
+            return await asyncio.wait_for(ep.post(signed(stream_create())), 3)
+    assert run(scenario())[0] == 200
+
+
+def test_feedback_for_unknown_events_is_drained_and_ignored():
+    async def scenario():
+        async with Endpoint(feedback=True) as ep:
+            for dummy in range(3):
+                await asyncio.wait_for(ep.feedback.put({'meta': {'delivery_id': 'nobody'}}), 5)
+            await ep.feedback.put({'not': 'an event'})
+            answer = asyncio.ensure_future(ep.post(signed(stream_create())))
+            await ep.take()
+            return (await asyncio.wait_for(answer, 30))[0]
+    assert run(scenario()) == 200
+
+
+@pytest.mark.parametrize('args,message', [
+    ({'feedback': 'sometimes'}, 'feedback must be true or false'),
+    ({'feedback': True, 'batch_window': 0.5, 'batch_max_wait': 5, 'feedback_timeout': 5},
+     'feedback_timeout (5.0 s) must be longer than batch_max_wait'),
+    ({'feedback_timeout': 0}, 'feedback_timeout must be between 0.1 and 3600'),
+])
+def test_bad_feedback_arguments(args, message):
+    with pytest.raises(ValueError) as err:
+        callbacks.Settings(dict({'port': 1, 'callback_secret': 's'}, **args))
+    assert message in str(err.value)
+
+
+def test_feedback_without_the_queue_ansible_rulebook_gives_is_an_error():
+    async def scenario():
+        await callbacks.serve(asyncio.Queue(), {'port': 0, 'callback_secret': 's', 'feedback': True})
+    with pytest.raises(ValueError, match='feedback needs ansible-rulebook'):
+        run(scenario())
+
+
+def test_events_the_engine_never_acknowledged_are_forgotten_after_a_bound_whatever_the_gap():
+    now = [1000.0]
+
+    async def scenario():
+        settings = callbacks.Settings({'port': 1, 'callback_secret': 's', 'feedback': True})
+        outbox = callbacks.Outbox(asyncio.Queue(), settings, feedback=asyncio.Queue(1), clock=lambda: now[0])
+        first = outbox.add({'stream_id': 'a'}, {'event': 'stream_create', 'app_id': '1'})
+        now[0] += callbacks.FEEDBACK_FORGET - 1
+        outbox.add({'stream_id': 'b'}, {'event': 'stream_create', 'app_id': '1'})
+        kept = outbox.waiting()
+        # hours later (a suspended host, a clock that the monotonic clock does not follow back): bounded
+        now[0] += 6 * 3600
+        last = outbox.add({'stream_id': 'c'}, {'event': 'stream_create', 'app_id': '1'})
+        return kept, outbox.waiting(), first.done(), last.done()
+    kept, after, first_done, last_done = run(scenario())
+    assert kept == 2
+    # only the newest is waited for; the forgotten ones were never answered 2xx (their callbacks got 503)
+    assert after == 1 and not first_done and not last_done

@@ -213,3 +213,42 @@ def test_publish_bad_input(body, error):
         status, answer = Client(sim.base_url).admin("POST", "publish", body)
         assert status == 400
         assert error in answer["error"]
+
+
+CENSOR_COMMON = {"Event", "AppId", "Timestamp", "Nonce", "Signature"}
+
+
+@pytest.mark.parametrize("event", ["censor_audio_v2_result", "censor_video_v2_audio_result"])
+def test_censor_verdict_is_sent_with_capitalised_common_fields(event):
+    with Receiver() as rec, make_sim(rec.url) as sim:
+        client = Client(sim.base_url)
+        status, answer = client.admin("POST", "censor", {"event": event, "room_id": "room1", "stream_id": "s1",
+                                                         "risk_level": "REJECT", "detail": {"AudioText": "bad"}})
+        assert status == 200, answer
+        assert sim.callbacks.wait_idle(30)
+        (body,) = rec.bodies()
+        assert CENSOR_COMMON <= set(body)
+        assert not {"event", "appid", "timestamp", "nonce", "signature"} & set(body)
+        assert body["Event"] == event
+        # AppId and Timestamp are JSON numbers in this shape; the signature is ZEGO's, over the timestamp's digits
+        assert body["AppId"] == APP_ID and isinstance(body["Timestamp"], int)
+        assert body["Signature"] == zego_signature(CALLBACK_SECRET, str(body["Timestamp"]), body["Nonce"])
+        assert body["Code"] == 0 and body["TaskId"] and "s1" in body["ResultTaskId"]
+        assert body["Detail"]["RiskLevel"] == "REJECT" and body["Detail"]["AudioText"] == "bad"
+        assert "s1" in body["Detail"]["AudioUrl"]
+        (entry,) = client.admin("GET", "callbacks")[1]["deliveries"]
+        assert (entry["event"], entry["outcome"], entry["timestamp"]) == (event, "delivered", str(body["Timestamp"]))
+
+
+@pytest.mark.parametrize("body,error", [
+    ({"stream_id": "s1"}, "body must be"),
+    ({"stream_id": "s1", "risk_level": "BAD"}, "risk_level must be PASS, REVIEW or REJECT"),
+    ({"stream_id": "s1", "risk_level": "PASS", "event": "censor_image"}, "event must be one of"),
+    ({"stream_id": "s1", "risk_level": "PASS", "mood": "x"}, "unknown censor fields: mood"),
+])
+def test_censor_bad_input_sends_nothing(body, error):
+    with Receiver() as rec, make_sim(rec.url) as sim:
+        status, answer = Client(sim.base_url).admin("POST", "censor", body)
+        assert status == 400 and error in answer["error"]
+        assert sim.callbacks.wait_idle(30)
+        assert rec.bodies() == []

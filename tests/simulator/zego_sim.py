@@ -326,6 +326,8 @@ def _room_parts(value):
 # ZEGO retries a callback that got no 2xx answer 5 times, 2, 4, 8, 16 and 32 s apart, then drops it.
 CALLBACK_RETRY_DELAYS = (2, 4, 8, 16, 32)
 CALLBACK_TIMEOUT = 5.0
+# the content-moderation verdicts the simulator can send (POST /_sim/censor)
+CENSOR_EVENTS = ("censor_audio_v2_result", "censor_video_v2_audio_result")
 
 
 def callback_signature(secret, timestamp, nonce):
@@ -396,12 +398,37 @@ class CallbackSender:
         })
         self.send("stream_close", fields)
 
-    def send(self, event, fields):
-        """Sign and deliver one callback in the background."""
+    def censor_result(self, event, room_id, stream_id, risk_level, detail=None):
+        """A content-moderation verdict (``censor_audio_v2_result``, ``censor_video_v2_audio_result``) for
+        one 10 s segment of a stream, in ZEGO's capitalised shape. ZEGO carries no RoomId or StreamId here;
+        the simulator puts the stream ID into ResultTaskId and AudioUrl (ZEGO's format is undocumented)."""
+        if event not in CENSOR_EVENTS:
+            raise SimulatorError("event must be one of %s, got %r" % (", ".join(CENSOR_EVENTS), event))
+        if risk_level not in ("PASS", "REVIEW", "REJECT"):
+            raise SimulatorError("risk_level must be PASS, REVIEW or REJECT, got %r" % (risk_level,))
+        with self._lock:
+            segment = next(self._seq)
+        task = "task-%s" % room_id
+        audio = "https://censor.example.invalid/%s/%s/%d.mp3" % (room_id, stream_id, segment)
+        details = {"RiskLevel": risk_level, "AudioText": "", "AudioUrl": audio, "PreAudioUrl": "",
+                   "RiskDescription": "" if risk_level == "PASS" else "Abuse", "StartTime": segment * 10000,
+                   "EndTime": segment * 10000 + 10000}
+        details.update(detail or {})
+        self.send(event, {"Code": 0, "Message": "success", "TaskId": task,
+                          "ResultTaskId": "%s_%s_%d" % (task, stream_id, segment), "Detail": details},
+                  capitalised=True)
+
+    def send(self, event, fields, capitalised=False):
+        """Sign and deliver one callback in the background. ``capitalised``: the common fields as ZEGO's
+        moderation callbacks name them (Event, AppId and Timestamp as JSON numbers, Nonce, Signature)."""
         timestamp = str(int(time.time()))
         nonce = str(random.randrange(10 ** 8, 10 ** 9))
-        body = dict(fields, event=event, appid=self.app_id, timestamp=timestamp, nonce=nonce,
-                    signature=callback_signature(self._secret, timestamp, nonce))
+        sig = callback_signature(self._secret, timestamp, nonce)
+        if capitalised:
+            body = dict(fields, Event=event, AppId=int(self.app_id), Timestamp=int(timestamp), Nonce=nonce,
+                        Signature=sig)
+        else:
+            body = dict(fields, event=event, appid=self.app_id, timestamp=timestamp, nonce=nonce, signature=sig)
         with self._lock:
             self._active += 1
         threading.Thread(target=self._deliver, args=(body,), name="zego-sim-callback", daemon=True).start()
@@ -425,8 +452,10 @@ class CallbackSender:
                 ok = status is not None and 200 <= status < 300
                 with self._lock:
                     self._log.append({
-                        "event": body["event"], "room_id": body.get("room_id"), "stream_id": body.get("stream_id"),
-                        "type": body.get("type"), "timestamp": body["timestamp"], "nonce": body["nonce"],
+                        "event": body.get("event", body.get("Event")), "room_id": body.get("room_id"),
+                        "stream_id": body.get("stream_id"), "type": body.get("type"),
+                        "timestamp": str(body.get("timestamp", body.get("Timestamp"))),
+                        "nonce": body.get("nonce", body.get("Nonce")),
                         "attempt": attempt + 1, "status": status, "error": error, "at": time.time(),
                         "outcome": "delivered" if ok else ("retry" if attempt < len(CALLBACK_RETRY_DELAYS) else "dropped"),
                     })
@@ -1589,6 +1618,7 @@ class Simulator:
             "/_sim/users": self._admin_users,
             "/_sim/callbacks": self._admin_callbacks,
             "/_sim/messages": self._admin_messages,
+            "/_sim/censor": self._admin_censor,
         }
         func = handlers.get(route)
         if func is None:
@@ -1743,6 +1773,22 @@ class Simulator:
             self.clear_messages()
             return 200, {"messages": []}
         return 405, {"error": "use GET or DELETE"}
+
+    def _admin_censor(self, method, _query, payload):
+        if method != "POST":
+            return 405, {"error": "use POST"}
+        if self.callbacks is None:
+            return 404, {"error": "callbacks are off (start with --callback-url and --callback-secret)"}
+        if not isinstance(payload, dict) or not payload.get("stream_id") or not payload.get("risk_level"):
+            raise SimulatorError('body must be {"event", "room_id", "stream_id", "risk_level", "detail"}')
+        unknown = set(payload) - set(("event", "room_id", "stream_id", "risk_level", "detail"))
+        if unknown:
+            raise SimulatorError("unknown censor fields: %s" % ", ".join(sorted(unknown)))
+        if payload.get("detail") is not None and not isinstance(payload["detail"], dict):
+            raise SimulatorError("detail must be an object")
+        self.callbacks.censor_result(payload.get("event") or CENSOR_EVENTS[0], payload.get("room_id") or "",
+                                     payload["stream_id"], payload["risk_level"], payload.get("detail"))
+        return 200, {"sent": True}
 
     def _admin_callbacks(self, method, _query, _payload):
         if self.callbacks is None:

@@ -14,11 +14,14 @@ version_added: 1.1.0
 short_description: Receive ZEGO RTC server callbacks, verified, as events.
 description:
   - An HTTP(S) endpoint for the server callbacks ZEGO sends (C(stream_create), C(stream_close),
-    C(room_create), C(room_close), C(room_login), C(room_logout)). Point the callback URLs in the
-    ZEGO console at it.
+    C(room_create), C(room_close), C(room_login), C(room_logout)), and for the content-moderation
+    verdicts (C(censor_audio_v2_result), C(censor_video_v2_audio_result), ...). Point the callback
+    URLs in the ZEGO console at it.
   - Every callback is verified before it is queued. ZEGO signs with SHA-1 over the sorted
     concatenation of the CallbackSecret and the C(timestamp) and C(nonce) of the body; the source
-    recomputes it and compares in constant time. A wrong or missing signature, or a timestamp older
+    recomputes it and compares in constant time. The moderation callbacks name their common fields
+    with capitals (C(Event), C(AppId), C(Timestamp), C(Nonce), C(Signature)); they are verified the
+    same way (signature, age, AppID, redeliveries). The shape is the one of the signature field. A wrong or missing signature, or a timestamp older
     or newer than O(max_age) seconds, is answered HTTP 401; a callback for another AppID (when
     O(app_id) is set) 403; a body that is neither a JSON object nor a URL-encoded form 400; a body
     larger than O(max_body_size) 413. None of them is queued; each is logged once, without the
@@ -28,10 +31,16 @@ description:
     redelivery of an accepted callback (ZEGO retries when an answer got lost) is answered 200 and
     not queued again.
   - "Each accepted callback is queued as C({\"payload\": {...}, \"meta\": {...}}) and answered 200 at
-    once; the source never waits for the rule engine."
-  - C(payload) holds the callback's fields as ZEGO sent them (numeric strings stay strings) except
-    C(signature). C(meta) holds C(endpoint) (the URL path), C(event), C(app_id) (a string),
-    C(timestamp) (an integer) and C(remote_addr).
+    once, or with O(feedback) once the rule engine has taken it."
+  - With O(batch_window), a batch event holds the payloads of its callbacks, each as below, in C(batch)
+    (a list, in the order received) instead of C(payload); its C(meta) has C(event), C(app_id), the
+    newest C(timestamp), C(endpoint) and C(remote_addr) of the first callback, C(batch_size), and
+    C(risk_level) (the gravest) for verdicts.
+  - C(payload) holds the callback's fields as ZEGO sent them (numeric strings stay strings, field
+    names keep their case) except the signature. C(meta) holds, for both shapes, C(endpoint) (the URL
+    path), C(event), C(app_id) (a string), C(timestamp) (an integer) and C(remote_addr); for a
+    moderation verdict also C(risk_level), the gravest C(RiskLevel) it carries (C(REJECT), C(REVIEW),
+    C(PASS)).
   - Requires the Python package C(aiohttp) where ansible-rulebook runs (it is installed with
     ansible-rulebook).
 options:
@@ -70,6 +79,56 @@ options:
     description:
       - The event names to pass on, for example V(stream_create). Callbacks of other events are
         verified and answered 200 but not queued. Default all.
+    type: list
+    elements: str
+  batch_window:
+    description:
+      - Seconds. When above 0, accepted callbacks are queued in batches instead of one event each:
+        callbacks of the same event (and AppID) are collected until none has come for a while (this long
+        after a lone callback; after a burst of n callbacks, min(n, 4) times this long, so that a burst
+        slowed down on the way is not cut in two), or O(batch_max_wait) after the first, or
+        O(batch_max_size) of them, then queued as one event
+        C({"batch": [payload, ...], "meta": {...}}). A rule then runs one action for a whole raid
+        instead of one per callback. V(0) (the default) queues every callback at once, on its own.
+      - The answer to ZEGO does not wait for the batch (see O(feedback) for when it does).
+    type: float
+    default: 0
+  batch_max_wait:
+    description:
+      - Seconds after its first callback that a batch is queued at the latest, however many callbacks
+        keep coming.
+    type: float
+    default: 2
+  batch_max_size:
+    description:
+      - A batch with this many callbacks is queued at once.
+    type: int
+    default: 500
+  feedback:
+    description:
+      - Answer ZEGO only once the rule engine has taken the event (ansible-rulebook's feedback; it needs
+        C(--persistence-id), which EDA controller sets, and the source needs a unique C(name) in the
+        rulebook). A callback is answered 200 when ansible-rulebook reports its event (or its batch) posted to
+        the rule engine, and 503 if that has not happened within O(feedback_timeout), so that ZEGO delivers
+        it again (a redelivery of a callback whose event is still on its way waits for the same event; it is
+        not queued twice).
+      - Without it (the default) every accepted callback is answered at once.
+      - ansible-rulebook decides on the raw value, before templating, so write V(true), not a variable.
+    type: bool
+    default: false
+  feedback_timeout:
+    description:
+      - With O(feedback), seconds a callback waits for the rule engine before it is answered 503. With
+        O(batch_window) it must be longer than O(batch_max_wait).
+    type: float
+    default: 5
+  risk_levels:
+    description:
+      - Moderation verdicts to pass on, for example V([REVIEW, REJECT]). A callback that carries a
+        C(RiskLevel) (at its top or in C(Detail)) none of which is in this list is verified, answered
+        200 and not queued, so that the PASS verdicts ZEGO sends for every 10 seconds of every
+        moderated stream never reach the rule engine. Callbacks without a C(RiskLevel) are not
+        affected. Default all.
     type: list
     elements: str
   certfile:
@@ -125,6 +184,7 @@ import json
 import logging
 import ssl
 import time
+import uuid
 
 from urllib.parse import parse_qs
 
@@ -137,7 +197,57 @@ DEFAULTS = {
     'max_age': 120,
     'max_body_size': 65536,
     'remember': 10000,
+    'batch_window': 0.0,
+    'batch_max_wait': 2.0,
+    'batch_max_size': 500,
+    'feedback_timeout': 5.0,
 }
+# A batch of n callbacks is queued after min(n, BURST_QUIET) * batch_window without a new one.
+BURST_QUIET = 4
+# How long the source keeps waiting for the rule engine's feedback on an event it never acknowledged
+# (an error in the engine sends none); the callbacks' answers gave up long before.
+FEEDBACK_FORGET = 600.0
+
+
+# The common fields of a callback, in its two shapes: most callbacks use lower-case names, ZEGO's
+# content-moderation callbacks (censor_audio_v2_result, censor_video_v2_audio_result, ...) capitalised ones.
+COMMON_FIELDS = {
+    False: {'signature': 'signature', 'timestamp': 'timestamp', 'nonce': 'nonce', 'appid': 'appid',
+            'event': 'event'},
+    True: {'signature': 'Signature', 'timestamp': 'Timestamp', 'nonce': 'Nonce', 'appid': 'AppId',
+           'event': 'Event'},
+}
+# Moderation verdicts, mildest first; meta.risk_level is the gravest one a callback carries.
+RISK_ORDER = {'PASS': 0, 'REVIEW': 1, 'REJECT': 2}
+
+
+def risk_levels(payload):
+    """The moderation verdicts (RiskLevel, upper case) a callback carries, as a set; empty for callbacks
+    without one. ZEGO documents RiskLevel inside Detail without pinning its form, so a RiskLevel is looked
+    for at the top, in Detail as an object, a list of objects, or either of them as JSON text."""
+    found = set()
+    todo = [payload]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, str):
+            text = item.strip()
+            if text[:1] in ('{', '['):
+                try:
+                    todo.append(json.loads(text))
+                except ValueError:
+                    pass
+            continue
+        if isinstance(item, list):
+            todo.extend(item)
+            continue
+        if not isinstance(item, dict):
+            continue
+        for key, value in item.items():
+            if key in ('RiskLevel', 'riskLevel', 'risk_level') and isinstance(value, str) and value.strip():
+                found.add(value.strip().upper())
+            elif key in ('Detail', 'detail', 'Details', 'Result', 'Results') and item is not value:
+                todo.append(value)
+    return found
 
 
 class Reject(Exception):
@@ -177,6 +287,21 @@ def _opt_int(args, name, minimum):
     return value
 
 
+def _opt_float(args, name, minimum):
+    value = args.get(name, DEFAULTS.get(name))
+    if value in (None, ''):
+        value = DEFAULTS.get(name)
+    if isinstance(value, bool):
+        raise ValueError('%s must be a number of seconds' % name)
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise ValueError('%s must be a number of seconds, got %r' % (name, value))
+    if not value >= minimum or value > 3600:
+        raise ValueError('%s must be between %s and 3600 seconds, got %s' % (name, minimum, value))
+    return value
+
+
 class Settings:
     """The source's arguments, checked."""
 
@@ -192,6 +317,31 @@ class Settings:
                 setattr(self, name, _opt_int(args, name, minimum))
             except ValueError as exc:
                 errors.append(str(exc))
+        self.batch_window = self.batch_max_wait = None
+        for name, minimum in (('batch_window', 0.0), ('batch_max_wait', 0.01)):
+            try:
+                setattr(self, name, _opt_float(args, name, minimum))
+            except ValueError as exc:
+                errors.append(str(exc))
+        try:
+            self.batch_max_size = _opt_int(args, 'batch_max_size', 1)
+        except ValueError as exc:
+            errors.append(str(exc))
+        self.feedback = args.get('feedback', False)
+        words = ('true', 'yes', 'on', '1', 'false', 'no', 'off', '0', '')
+        if isinstance(self.feedback, str) and self.feedback.strip().lower() in words:
+            self.feedback = self.feedback.strip().lower() in words[:4]
+        if not isinstance(self.feedback, bool):
+            errors.append('feedback must be true or false, got %r' % (self.feedback,))
+        self.feedback_timeout = None
+        try:
+            self.feedback_timeout = _opt_float(args, 'feedback_timeout', 0.1)
+        except ValueError as exc:
+            errors.append(str(exc))
+        if (self.feedback is True and self.batch_window and self.batch_max_wait is not None
+                and self.feedback_timeout is not None and self.feedback_timeout <= self.batch_max_wait):
+            errors.append('feedback_timeout (%s s) must be longer than batch_max_wait (%s s): a callback waits for '
+                          'its batch before the rule engine can take it' % (self.feedback_timeout, self.batch_max_wait))
         if self.port is not None and self.port > 65535:
             errors.append('port must be at most 65535, got %d' % self.port)
         secret = args.get('callback_secret')
@@ -217,6 +367,16 @@ class Settings:
             self.events = frozenset(events)
         else:
             errors.append('events must be a list of event names, got %r' % (events,))
+        levels = args.get('risk_levels')
+        if levels in (None, '', []):
+            self.risk_levels = None
+        elif isinstance(levels, str):
+            self.risk_levels = frozenset(e.upper() for e in levels.replace(',', ' ').split())
+        elif isinstance(levels, (list, tuple)) and all(isinstance(e, str) and e.strip() for e in levels):
+            self.risk_levels = frozenset(e.strip().upper() for e in levels)
+        else:
+            errors.append('risk_levels must be a list of RiskLevel values such as REVIEW and REJECT, got %r'
+                          % (levels,))
         self.certfile = args.get('certfile') or None
         self.keyfile = args.get('keyfile') or None
         if self.keyfile and not self.certfile:
@@ -246,7 +406,7 @@ class Replays:
 
     def _expire(self, now):
         while self._seen:
-            key, added = next(iter(self._seen.items()))
+            key, (added, dummy) = next(iter(self._seen.items()))
             # a timestamp accepted now is refused as stale 2 * max_age later at the latest
             if now - added <= 2 * self.max_age:
                 break
@@ -256,10 +416,16 @@ class Replays:
         self._expire(self.clock())
         return key in self._seen
 
-    def add(self, key):
+    def get(self, key):
+        """What was stored with ``key`` (None if nothing, or if it is not remembered)."""
+        self._expire(self.clock())
+        entry = self._seen.get(key)
+        return None if entry is None else entry[1]
+
+    def add(self, key, value=None):
         now = self.clock()
         self._expire(now)
-        self._seen[key] = now
+        self._seen[key] = (now, value)
         while len(self._seen) > self.capacity:
             self._seen.popitem(last=False)
 
@@ -288,32 +454,147 @@ def _parse(body, content_type):
     raise Reject(400, 'body is neither a JSON object nor a URL-encoded form')
 
 
+def _done(futures):
+    for future in futures:
+        if not future.done():
+            future.set_result(True)
+
+
+class Outbox:
+    """Puts accepted callbacks on ansible-rulebook's queue: one event per callback, or (with a batch
+    window) one event per batch of callbacks of the same event and AppID. Each callback gets a future
+    that is done once its event is on the queue."""
+
+    def __init__(self, queue, settings, feedback=None, clock=time.monotonic):
+        self.queue = queue
+        self.settings = settings
+        # ansible-rulebook's feedback queue: the futures are done once the rule engine has taken the event
+        # (it puts the event there right after posting it to the engine), not when it is queued
+        self.feedback = feedback
+        self.clock = clock
+        self._open = {}  # (event, app_id) -> the batch being collected
+        self._waiting = collections.OrderedDict()  # delivery_id -> (queued at, futures), oldest first
+        self._tasks = set()
+
+    def add(self, payload, meta):
+        """Queue one accepted callback (now, or with its batch); its future."""
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        if not self.settings.batch_window:
+            self._emit({'payload': payload, 'meta': meta}, [future])
+            return future
+        key = (meta['event'], meta['app_id'])
+        now = loop.time()
+        batch = self._open.get(key)
+        if batch is None:
+            batch = self._open[key] = {'items': [], 'metas': [], 'futures': [], 'first': now, 'timer': None}
+        batch['items'].append(payload)
+        batch['metas'].append(meta)
+        batch['futures'].append(future)
+        if batch['timer'] is not None:
+            batch['timer'].cancel()
+            batch['timer'] = None
+        if len(batch['items']) >= self.settings.batch_max_size:
+            self.flush(key)
+        else:
+            # queued once no further callback came for a while, batch_max_wait after the first at the latest. A
+            # lone callback waits batch_window; a burst waits longer for its stragglers (up to BURST_QUIET times),
+            # as a burst cut in two costs a second playbook run that waits for the first
+            quiet = self.settings.batch_window * min(len(batch['items']), BURST_QUIET)
+            delay = min(quiet, batch['first'] + self.settings.batch_max_wait - now)
+            batch['timer'] = loop.call_later(max(delay, 0.0), self.flush, key)
+        return future
+
+    def flush(self, key=None):
+        """Queue the batch of ``key`` now (every open batch without a key)."""
+        for one in ([key] if key is not None else list(self._open)):
+            batch = self._open.pop(one, None)
+            if batch is None:
+                continue
+            if batch['timer'] is not None:
+                batch['timer'].cancel()
+            metas = batch['metas']
+            meta = {
+                'endpoint': metas[0]['endpoint'],
+                'event': one[0],
+                'app_id': one[1],
+                'timestamp': max(m['timestamp'] for m in metas),
+                'remote_addr': metas[0]['remote_addr'],
+                'batch_size': len(metas),
+            }
+            levels = [m['risk_level'] for m in metas if 'risk_level' in m]
+            if levels:
+                meta['risk_level'] = max(levels, key=lambda level: RISK_ORDER.get(level, len(RISK_ORDER)))
+            self._emit({'batch': batch['items'], 'meta': meta}, batch['futures'])
+
+    def _emit(self, data, futures):
+        if self.feedback is not None:
+            now = self.clock()
+            while self._waiting and now - next(iter(self._waiting.values()))[0] > FEEDBACK_FORGET:
+                self._waiting.popitem(last=False)
+            delivery = uuid.uuid4().hex
+            data['meta']['delivery_id'] = delivery
+            self._waiting[delivery] = (now, futures)
+            futures = []  # done by the feedback, not by the queue
+        try:
+            self.queue.put_nowait(data)
+        except asyncio.QueueFull:
+            # a bounded queue that is full: put it in the background
+            task = asyncio.ensure_future(self.queue.put(data))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            task.add_done_callback(lambda dummy: _done(futures))
+            return
+        _done(futures)
+
+    async def read_feedback(self):
+        """Mark the callbacks of every event the rule engine reports taken (runs until cancelled). The
+        queue holds one item, so it is drained continuously."""
+        while True:
+            data = await self.feedback.get()
+            meta = data.get('meta') if isinstance(data, dict) else None
+            entry = self._waiting.pop(meta.get('delivery_id'), None) if isinstance(meta, dict) else None
+            if entry is None:
+                LOG.debug('zego.rtc.callbacks: feedback for an event this source no longer waits for')
+                continue
+            _done(entry[1])
+
+    def waiting(self):
+        return len(self._waiting)
+
+
 class CallbackReceiver:
     """Verifies ZEGO callbacks and queues the accepted ones. Usable without aiohttp's server (tests)."""
 
-    def __init__(self, queue, settings, clock=time.time):
+    def __init__(self, queue, settings, clock=time.time, feedback=None):
         self.queue = queue
         self.settings = settings
         self.clock = clock
         self.replays = Replays(settings.max_age, settings.remember)
-        self._pending = set()
+        self.outbox = Outbox(queue, settings, feedback)
         self.counts = collections.Counter()
 
     def verify(self, fields):
-        """The checked (event, app_id, timestamp, key) of a callback, or Reject."""
-        given = fields.get('signature')
+        """The checked (event, app_id, timestamp, key) of a callback, or Reject. The common fields are
+        read in the callback's own shape: lower-case (``signature``, ``timestamp``, ...) or capitalised
+        (``Signature``, ``Timestamp``, ``Nonce``, ``AppId``, ``Event``, as ZEGO's moderation callbacks send
+        them); the shape is the one of the signature field, so the two are never mixed."""
+        names = COMMON_FIELDS['Signature' in fields and 'signature' not in fields]
+        given = fields.get(names['signature'])
         if not isinstance(given, str) or not given:
             raise Reject(401, 'signature missing')
+        raw_ts = fields.get(names['timestamp'])
         try:
-            timestamp = _int_text(fields.get('timestamp'), 'timestamp')
+            timestamp = _int_text(raw_ts, names['timestamp'])
         except ValueError:
             raise Reject(401, 'timestamp missing or not numeric')
-        nonce = fields.get('nonce')
+        nonce = fields.get(names['nonce'])
         if isinstance(nonce, int) and not isinstance(nonce, bool):
             nonce = '%d' % nonce
         if not isinstance(nonce, str) or not nonce:
             raise Reject(401, 'nonce missing')
-        raw_ts = fields['timestamp'] if isinstance(fields['timestamp'], str) else timestamp
+        # ZEGO signs the text it sent: a string as it is, a JSON number as its digits
+        raw_ts = raw_ts if isinstance(raw_ts, str) else timestamp
         expected = signature(self.settings.secret, raw_ts, nonce)
         if not hmac.compare_digest(expected.encode('ascii'), given.strip().lower().encode('utf-8')):
             raise Reject(401, 'signature mismatch')
@@ -321,20 +602,25 @@ class CallbackReceiver:
         if abs(age) > self.settings.max_age:
             raise Reject(401, 'timestamp %s is %d s %s (max_age %d)' % (
                 timestamp, abs(age), 'old' if age > 0 else 'ahead', self.settings.max_age))
-        app_id = fields.get('appid')
+        app_id = fields.get(names['appid'])
         try:
             app_id = _int_text(app_id, 'appid')
         except ValueError:
             app_id = None if app_id is None else str(app_id)
         if self.settings.app_id is not None and app_id != self.settings.app_id:
             raise Reject(403, 'callback for AppID %s, expected %s' % (app_id, self.settings.app_id))
-        event = fields.get('event')
+        event = fields.get(names['event'])
         if not isinstance(event, str) or not event:
             raise Reject(400, 'event missing')
         return event, app_id, int(timestamp), (raw_ts, nonce, given.strip().lower())
 
     def accept(self, body, content_type='application/json', endpoint='/', remote_addr=None):
         """Handle one callback body: (HTTP status, answer text). Queues it when it is new and wanted."""
+        return self.receive(body, content_type, endpoint, remote_addr)[:2]
+
+    def receive(self, body, content_type='application/json', endpoint='/', remote_addr=None):
+        """Handle one callback body: (HTTP status, answer text, future or None). The future (of a queued
+        callback, or of the one a redelivery repeats) is done once its event is on the queue."""
         try:
             if len(body) > self.settings.max_body_size:
                 raise Reject(413, 'body of %d bytes is over max_body_size' % len(body))
@@ -344,37 +630,38 @@ class CallbackReceiver:
             self.counts[exc.status] += 1
             LOG.warning('zego.rtc.callbacks: refused a callback from %s to %s with HTTP %d: %s',
                         remote_addr, endpoint, exc.status, exc.reason)
-            return exc.status, exc.reason
+            return exc.status, exc.reason, None
         if self.replays.seen(key):
             self.counts['redelivery'] += 1
             LOG.info('zego.rtc.callbacks: %s callback (nonce %s) redelivered; already accepted, not queued again',
                      event, key[1])
-            return 200, 'already received'
-        self.replays.add(key)
+            return 200, 'already received', self.replays.get(key)
         if self.settings.events is not None and event not in self.settings.events:
+            self.replays.add(key)
             self.counts['ignored'] += 1
             LOG.debug('zego.rtc.callbacks: %s callback not in events, not queued', event)
-            return 200, 'ignored'
-        payload = dict((k, v) for k, v in fields.items() if k != 'signature')
-        data = {
-            'payload': payload,
-            'meta': {
-                'endpoint': endpoint,
-                'event': event,
-                'app_id': app_id,
-                'timestamp': timestamp,
-                'remote_addr': remote_addr,
-            },
+            return 200, 'ignored', None
+        payload = dict((k, v) for k, v in fields.items() if k not in ('signature', 'Signature'))
+        meta = {
+            'endpoint': endpoint,
+            'event': event,
+            'app_id': app_id,
+            'timestamp': timestamp,
+            'remote_addr': remote_addr,
         }
+        levels = risk_levels(payload)
+        if levels:
+            meta['risk_level'] = max(levels, key=lambda level: RISK_ORDER.get(level, len(RISK_ORDER)))
+            if self.settings.risk_levels is not None and not levels & self.settings.risk_levels:
+                self.replays.add(key)
+                self.counts['filtered'] += 1
+                LOG.debug('zego.rtc.callbacks: %s verdict %s not in risk_levels, not queued', event,
+                          meta['risk_level'])
+                return 200, 'filtered', None
         self.counts['queued'] += 1
-        try:
-            self.queue.put_nowait(data)
-        except asyncio.QueueFull:
-            # a bounded queue that is full: put it in the background, answer ZEGO now
-            task = asyncio.ensure_future(self.queue.put(data))
-            self._pending.add(task)
-            task.add_done_callback(self._pending.discard)
-        return 200, 'ok'
+        future = self.outbox.add(payload, meta)
+        self.replays.add(key, future)
+        return 200, 'ok', future
 
     async def handle(self, request):
         if request.method != 'POST':
@@ -392,14 +679,30 @@ class CallbackReceiver:
             LOG.warning('zego.rtc.callbacks: refused a callback from %s to %s with HTTP 413: '
                         'body over max_body_size', request.remote, request.path)
             return web.Response(status=413, text='body over max_body_size')
-        status, text = self.accept(body, request.content_type, request.path, request.remote)
+        status, text, taken = self.receive(body, request.content_type, request.path, request.remote)
+        if taken is not None and self.outbox.feedback is not None and not taken.done():
+            # answer 2xx only once the rule engine has the event; else a non-2xx, and ZEGO delivers it again
+            try:
+                await asyncio.wait_for(asyncio.shield(taken), self.settings.feedback_timeout)
+            except asyncio.TimeoutError:
+                self.counts['not_taken'] += 1
+                LOG.warning('zego.rtc.callbacks: the rule engine did not take a callback from %s to %s within '
+                            '%s s: answered HTTP 503 so that ZEGO delivers it again', request.remote, request.path,
+                            self.settings.feedback_timeout)
+                return web.Response(status=503, text='not taken by the rule engine yet; deliver again',
+                                    headers={'Retry-After': '2'})
         return web.Response(status=status, text=text)
 
 
 async def serve(queue, args, ready=None):
     """Run the endpoint until cancelled. ``ready`` (a future) receives the bound port."""
     settings = Settings(args)
-    receiver = CallbackReceiver(queue, settings)
+    feedback = args.get('eda_feedback_queue') if settings.feedback else None
+    if settings.feedback and feedback is None:
+        raise ValueError('zego.rtc.callbacks: feedback needs ansible-rulebook 1.3 or later, which gives the source '
+                         'its feedback queue (and --persistence-id)')
+    receiver = CallbackReceiver(queue, settings, feedback=feedback)
+    reader = asyncio.ensure_future(receiver.outbox.read_feedback()) if feedback is not None else None
     app = web.Application(client_max_size=settings.max_body_size)
     app.router.add_route('*', '/{tail:.*}', receiver.handle)
     runner = web.AppRunner(app, access_log=None)
@@ -415,6 +718,10 @@ async def serve(queue, args, ready=None):
             ready.set_result((port, receiver))
         await asyncio.Future()
     finally:
+        # a batch still being collected is queued rather than lost (ansible-rulebook may still take it)
+        receiver.outbox.flush()
+        if reader is not None:
+            reader.cancel()
         await runner.cleanup()
 
 
