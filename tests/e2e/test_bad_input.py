@@ -38,7 +38,7 @@ MODULE_CASES = [
     ('unknown key in a streams item', {'streams': [dict(ONE, colour='red')]}, 'colour'),
     ('both room_id/stream_id and streams', dict(ONE, streams=[ONE]), 'streams'),
     ('stream_id without room_id', {'stream_id': 's1'}, 'room_id'),
-    ('state present', dict(ONE, state='present'), 'state'),
+    ('unknown state', dict(ONE, state='paused'), 'state'),  # (present adds streams since 1.2.0)
     ('non-numeric app_id', dict(ONE, app_id='abc'), 'app_id'),
     ('zero app_id', dict(ONE, app_id=0), 'app_id'),
     ('negative app_id', dict(ONE, app_id=-5), 'app_id'),

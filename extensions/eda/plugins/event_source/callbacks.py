@@ -83,7 +83,8 @@ options:
     elements: str
   batch_window:
     description:
-      - Seconds. When above 0, accepted callbacks are queued in batches instead of one event each:
+      - >-
+        Seconds. When above 0, accepted callbacks are queued in batches instead of one event each;
         callbacks of the same event (and AppID) are collected until none has come for a while (this long
         after a lone callback; after a burst of n callbacks, min(n, 4) times this long, so that a burst
         slowed down on the way is not cut in two), or O(batch_max_wait) after the first, or
