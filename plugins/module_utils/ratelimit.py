@@ -63,6 +63,10 @@ PROBE_EARLY = 0.03
 PROBE_WAIT = 2.0
 SHARE_MIN = 1.0 / 32
 
+# Two times closer than this are the same time: a wait shorter than this is not waited (float rounding of
+# ``when + wait`` could otherwise keep a caller waiting for nothing), so every window rule holds to within it.
+TIME_TOLERANCE = 1e-6
+
 STORE_MAX_SLEEP = 1.0   # one wait for a store slot never exceeds this (then it asks again)
 
 
@@ -318,7 +322,7 @@ class RateLimiter(object):
                 k = float(max(1, min(self.cap, len([t for t in state['acc'] if low <= t < ticket]))))
                 state.update(phase=1, k=k, changed=now, next_probe=now + self._probe_wait(k))
                 return True, state
-            if state['probe'] and abs(ticket - state['probe']) < 1e-6:
+            if state['probe'] and abs(ticket - state['probe']) < TIME_TOLERANCE:
                 # rule 3: the window is full; keep the share, probe again later
                 state.update(probe=0.0, next_probe=now + self._probe_wait(state['k']))
                 return False, state
@@ -326,7 +330,7 @@ class RateLimiter(object):
                 return False, state  # rule 4: sent before the last give-back, the same congestion
             k = state['k']
             span = self._log_rule(state)[1]
-            if k <= 1 and any(ticket - span - 1e-6 <= t < ticket for t in state['acc']):
+            if k <= 1 and any(ticket - span - TIME_TOLERANCE <= t < ticket for t in state['acc']):
                 return False, state  # rule 4: the job's one share (or less) still got through
             k = float(k - 1) if k >= 2 else max(SHARE_MIN, k / 2.0)
             state.update(k=k, changed=now, next_probe=max(state['next_probe'], now + self._probe_wait(k)))
@@ -341,7 +345,7 @@ class RateLimiter(object):
 
         def change(state):
             state['acc'] = (state['acc'] + [ticket])[-(self.cap + 2):]
-            if state['phase'] and state['probe'] and abs(ticket - state['probe']) < 1e-6:
+            if state['phase'] and state['probe'] and abs(ticket - state['probe']) < TIME_TOLERANCE:
                 # rule 2: one share more (below one share, twice as much), and probe again
                 k = state['k']
                 state.update(probe=0.0, next_probe=now, k=min(float(self.cap), k + 1 if k >= 1 else k * 2))
@@ -382,19 +386,19 @@ class RateLimiter(object):
         elif probe and recent == limit:
             edge, last = sends[-limit] + ZEGO_WINDOW - PROBE_EARLY, sends[-limit] + ZEGO_WINDOW
         if edge is not None and when < last:
-            if when < edge - 1e-6:
+            if when < edge - TIME_TOLERANCE:
                 return (edge - when, False), state
             state.update(probe=when, reserved=0.0, sends=(sends + [when])[-(self.cap + 1):])
             return (0.0, True), state
         if recent >= limit:
             wait = sends[-limit] + span - when
-            if wait > 1e-6:
+            if wait > TIME_TOLERANCE:
                 return (wait, False), state
         if self.adaptive and state['phase'] and sends:
             # evenly spaced at the share (a send log filled faster in slow start would otherwise repeat its
             # bunches every window)
             wait = sends[-1] + self.window / state['k'] - when
-            if wait > 1e-6:
+            if wait > TIME_TOLERANCE:
                 return (wait, False), state
         if probe:
             state['reserved'] = 0.0

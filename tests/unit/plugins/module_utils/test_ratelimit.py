@@ -19,9 +19,9 @@ import time
 import pytest
 
 from ansible_collections.zego.rtc.plugins.module_utils.client import Settings, ZegoClient
-from ansible_collections.zego.rtc.plugins.module_utils.ratelimit import RATE_SAFETY, RateLimiter
+from ansible_collections.zego.rtc.plugins.module_utils.ratelimit import RATE_SAFETY, TIME_TOLERANCE, RateLimiter
 
-EPS = 1e-6  # the shared file stores slots with microsecond precision
+EPS = TIME_TOLERANCE  # two times closer than this are the same time to the limiter
 
 
 class FakeClock(object):

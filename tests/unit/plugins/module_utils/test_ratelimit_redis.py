@@ -231,7 +231,7 @@ def test_module_with_store_never_shows_the_password(redis_server, zego_http, run
     result, failed = run_module(zego_stream, {'rate_limit_backend': redis_server.url, 'rate_limit': 1000,
                                               'streams': [{'room_id': 'r', 'stream_id': 'a'},
                                                           {'room_id': 'r', 'stream_id': 'b'}]})
-    assert not failed and result['summary']['deleted'] == 2
+    assert not failed and result["summary"]["deleted"] == 2, result
     assert redis_server.password not in json.dumps(result)
     # the budget was kept in the store
     assert redis_server.admin.exists(store_module.STORE_KEY_PREFIX + '%s|%s|DeleteStream|' % (

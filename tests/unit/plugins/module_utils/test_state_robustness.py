@@ -25,11 +25,6 @@ from ansible_collections.zego.rtc.plugins.module_utils.ratelimit import RATE_SAF
 START = 1700000000.0
 YEAR = 365 * 86400.0
 
-# Every run explores new examples, except under CI, where the examples are the same every time (a failure there
-# must be one a developer can reproduce); no example database is written into the tree.
-settings.register_profile('zego', database=None, derandomize=os.environ.get('CI') == 'true')
-settings.load_profile('zego')
-
 
 class JumpClock(object):
     """An injected clock: ``sleep`` advances it (and records the wait), ``jump`` moves it any way."""
