@@ -38,10 +38,12 @@ def main():
     if os.path.exists(steps_file):
         with open(steps_file) as f:
             steps = [line.rstrip('\n').split('\t') for line in f if line.strip()]
-    for name, kind, rc, seconds in steps:
+    for fields in steps:
+        name, kind, rc, seconds = fields[:4]
+        cpu = fields[4] if len(fields) > 4 else '?'  # CPU seconds of the step's processes
         if rc == SKIPPED_RC:
             # the step could not run on this machine and said why (hacking/test.sh need_venv_221)
-            rows.append((name, 'SKIPPED (see its output)', seconds))
+            rows.append((name, 'SKIPPED (see its output)', seconds, cpu))
             skipped += 1
             continue
         if kind == 'junit':
@@ -51,17 +53,17 @@ def main():
             if rc != '0' and fl == 0:
                 fl = 1  # the runner failed before or outside the tests (collection error, crash)
             p = max(t - fl - sk, 0)
-            rows.append((name, '%d passed, %d failed, %d skipped' % (p, fl, sk), seconds))
+            rows.append((name, '%d passed, %d failed, %d skipped' % (p, fl, sk), seconds, cpu))
         else:
             p, fl, sk = (1, 0, 0) if rc == '0' else (0, 1, 0)
-            rows.append((name, 'ok' if rc == '0' else 'FAILED (rc=%s)' % rc, seconds))
+            rows.append((name, 'ok' if rc == '0' else 'FAILED (rc=%s)' % rc, seconds, cpu))
         passed += p
         failed += fl
         skipped += sk
-    print('\n=== summary')
+    print('\n=== summary (wall and CPU seconds of each step)')
     width = max([len(r[0]) for r in rows] + [4])
-    for name, text, seconds in rows:
-        print('%-*s  %-32s %5ss' % (width, name, text, seconds))
+    for name, text, seconds, cpu in rows:
+        print('%-*s  %-32s %5ss %5ss CPU' % (width, name, text, seconds, cpu))
     print('total: %d passed, %d failed, %d skipped' % (passed, failed, skipped))
     return 1 if failed or not rows else 0
 

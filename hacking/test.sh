@@ -75,18 +75,42 @@ need_venv_216() {
 # collections root (the directory holding ansible_collections/) of a tree
 coll_root() { dirname "$(dirname "$(dirname "$1")")"; }
 
+# cpu_now: set CPU_NOW to the CPU seconds (user + system) of this shell's finished children so far (the builtin
+# `times` writes to a file: in a command substitution it would tell a new subshell's, always 0)
+cpu_now() {
+    local f="$RESULTS/.times.$BASHPID"
+    times > "$f"
+    CPU_NOW="$(awk 'END { n = split($0, f, /[ms ]+/); t = 0; for (i = 1; i < n; i += 2) t += f[i] * 60 + f[i + 1]; printf "%d", t }' "$f")"
+}
+
 # run_step NAME KIND CMD...: KIND is "junit" (the command writes JUnit XML into $STEP_JUNIT_DIR, which is
-# $RESULTS/junit/NAME) or "gate" (pass/fail counts as one test).
+# $RESULTS/junit/NAME) or "gate" (pass/fail counts as one test). steps.tsv gets its result, wall and CPU seconds.
 run_step() {
-    local name="$1" kind="$2" start rc
+    local name="$1" kind="$2" start cpu rc
     shift 2
-    printf '\n=== %s (t=%ss)\n' "$name" "$SECONDS"
     start=$SECONDS
+    cpu_now
+    cpu=$CPU_NOW
     STEP_JUNIT_DIR="$RESULTS/junit/$name"
     mkdir -p "$STEP_JUNIT_DIR"
-    "$@"
-    rc=$?
-    printf '%s\t%s\t%s\t%s\n' "$name" "$kind" "$rc" "$((SECONDS - start))" >> "$RESULTS/steps.tsv"
+    if [ -n "$LANE" ]; then
+        # several lanes at once: the step's output goes to its log and is printed whole when the step ends
+        local log="$RESULTS/logs/$(tr -c 'A-Za-z0-9.\n-' _ <<< "$name").log"
+        "$@" > "$log" 2>&1 < /dev/null
+        rc=$?
+        {
+            flock 9
+            printf '\n=== %s (lane %s, started at t=%ss, %ss)\n' "$name" "$LANE" "$start" "$((SECONDS - start))"
+            cat "$log"
+        } 9>> "$RESULTS/.print-lock"
+    else
+        printf '\n=== %s (t=%ss)\n' "$name" "$SECONDS"
+        "$@"
+        rc=$?
+    fi
+    cpu_now
+    printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$kind" "$rc" "$((SECONDS - start))" "$((CPU_NOW - cpu))" \
+        >> "$RESULTS/steps.tsv"
     if [ "$rc" = 77 ]; then
         printf '!!! step %s SKIPPED: it cannot run on this machine (see above)\n' "$name"
     elif [ "$rc" != 0 ]; then
@@ -319,6 +343,36 @@ do_lint() {
     (cd "$TREE" && ANSIBLE_COLLECTIONS_PATH="$(coll_root "$TREE")" ansible-lint --offline --nocolor)
 }
 
+# make test's steps in two lanes (ZEGO_TEST_LANES, default 2: they run at once on a 2-core machine, as the
+# playbook steps mostly wait for ZEGO's pace and answers while the gates mostly compute; 1: one after the other).
+LANES="${ZEGO_TEST_LANES:-2}"
+LANE=""
+
+lane_gates() {
+    run_step sanity gate do_sanity
+    run_step module-pythons gate do_module_pythons
+    run_step units junit do_units
+    run_step sanity-2.16 gate do_sanity_216
+    run_step units-2.16 junit do_units_216
+    run_step sanity-2.21 gate do_sanity_221
+    run_step units-2.21 junit do_units_221
+    run_step simulator junit do_simulator_tests
+    [ -d "$REPO/tests/e2e" ] && run_step e2e junit do_e2e
+    run_step docs gate do_docs
+    run_step changelog gate do_changelog
+    run_step requires-ansible gate do_requires_ansible
+    run_step galaxy gate do_galaxy
+    run_step galaxy-importer gate do_galaxy_importer
+    run_step ansible-lint gate do_lint
+}
+
+lane_playbooks() {
+    do_integration
+    do_integration_216
+    do_integration_221
+    run_step eda junit do_eda
+}
+
 case "$STEP" in
     sanity) run_step sanity gate do_sanity ;;
     module-pythons) run_step module-pythons gate do_module_pythons ;;
@@ -340,25 +394,29 @@ case "$STEP" in
     galaxy-importer) run_step galaxy-importer gate do_galaxy_importer ;;
     lint) run_step ansible-lint gate do_lint ;;
     all)
-        run_step sanity gate do_sanity
-        run_step module-pythons gate do_module_pythons
-        run_step units junit do_units
-        run_step sanity-2.16 gate do_sanity_216
-        run_step units-2.16 junit do_units_216
-        run_step sanity-2.21 gate do_sanity_221
-        run_step units-2.21 junit do_units_221
-        run_step simulator junit do_simulator_tests
-        do_integration
-        do_integration_216
-        do_integration_221
-        run_step eda junit do_eda
-        [ -d "$REPO/tests/e2e" ] && run_step e2e junit do_e2e
-        run_step docs gate do_docs
-        run_step changelog gate do_changelog
-        run_step requires-ansible gate do_requires_ansible
-        run_step galaxy gate do_galaxy
-        run_step galaxy-importer gate do_galaxy_importer
-        run_step ansible-lint gate do_lint
+        if [ "$LANES" -lt 2 ]; then
+            lane_gates
+            lane_playbooks
+        else
+            # the trees every step of the gates lane uses, made before the lanes start (not twice at once)
+            tree
+            tree_216
+            tree_221
+            mkdir -p "$RESULTS/logs"
+            echo "== two lanes at once (ZEGO_TEST_LANES=1: one after the other): 1 = sanity, units, simulator, e2e," \
+                "docs, release and lint; 2 = integration, EDA. Each step is printed whole when it ends."
+            # the playbooks lane in trees of its own: ansible-test never runs twice in one tree
+            (
+                LANE=2
+                [ -n "$TREE" ] && TREE="$(make_tree tree-playbooks)"
+                [ -n "$TREE_216" ] && TREE_216="$(make_tree tree-playbooks-2.16)"
+                [ -n "$TREE_221" ] && TREE_221="$(make_tree tree-playbooks-2.21)"
+                lane_playbooks
+            ) &
+            playbooks=$!
+            LANE=1 lane_gates
+            wait "$playbooks"
+        fi
         ;;
     *) echo "unknown step: $STEP" >&2; exit 2 ;;
 esac

@@ -8,6 +8,7 @@ banned_streams.yml next to this file."""
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+import os
 import re
 
 from ansible.errors import AnsibleFilterError
@@ -39,10 +40,14 @@ def _streams_of(items):
             yield _text(item.get('room_id')), _text(item.get('stream_id')), _text(item.get('user_id'))
 
 
-def banned_streams(items, user_ids=None, stream_id_regex=None, ban=True):
+def banned_streams(items, user_ids=None, stream_id_regex=None, ban=True, report_path=None):
     """The streams of ``items`` whose publisher is in ``user_ids`` or whose ID matches ``stream_id_regex``
-    (Python's re.search), each once, and what to send for them."""
+    (Python's re.search), each once, and what to send for them; ``report_path`` (the run's report) checked too."""
     errors = []
+    if report_path in (None, ''):
+        report_path = ''
+    elif not isinstance(report_path, str) or not os.path.isabs(report_path):
+        errors.append('zego_report_path must be an absolute path on the controller, got %r' % (report_path,))
     if items is None:
         items = []
     elif isinstance(items, dict):
@@ -67,7 +72,8 @@ def banned_streams(items, user_ids=None, stream_id_regex=None, ban=True):
     except TypeError:
         errors.append('zego_ban_banned_streams must be a boolean, got %r' % (ban,))
         ban = False
-    plan = {'errors': errors, 'streams': [], 'stream_ids': [], 'matched': [], 'rejected': [], 'seen': 0}
+    plan = {'errors': errors, 'streams': [], 'stream_ids': [], 'matched': [], 'rejected': [], 'seen': 0,
+            'report_path': report_path}
     if errors:
         return plan
     seen = set()

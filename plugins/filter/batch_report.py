@@ -93,6 +93,33 @@ def batch_report(result, items=None, check_mode=None, started=None, verb=None, c
     return {'report': report, 'show': shown, 'failure': failure}
 
 
+def moderation_report(plan, ban=None, delete=None, check_mode=None, started=None, now=None):
+    """The end of the moderation playbooks (remove_banned_streams, sweep_banned_streams): one run of two modules,
+    the ban of the stream IDs and the deletion of the streams, over the plan of zego.rtc.banned_streams."""
+    if not isinstance(plan, dict) or not isinstance(plan.get('matched'), list):
+        raise AnsibleFilterError('moderation_report: expected the plan of zego.rtc.banned_streams')
+    finished = now or utc_now()
+    # a task that did not run (nothing to ban, or check mode over a listing made just now) registered no records
+    results = dict((name, r if isinstance(r, dict) else {}) for name, r in (('ban', ban), ('delete', delete)))
+    parts = dict((name, batch_report(results[name], 'streams', check_mode=check_mode, noun=noun, now=finished))
+                 for name, noun in (('ban', 'stream IDs to ban'), ('delete', 'streams to delete')))
+    rejected = plan.get('rejected') or []
+    failure = '; '.join(['%s: %s' % (name, parts[name]['failure']) for name in ('ban', 'delete') if parts[name]['failure']]
+                        + ['%s/%s: %s' % (r.get('room_id'), r.get('stream_id'), r.get('message')) for r in rejected])
+    check_mode = parts['ban']['report']['check_mode']
+    report = {'check_mode': check_mode, 'finished': finished, 'error': failure, 'seen': plan.get('seen', 0),
+              'matched': plan['matched'], 'rejected': rejected}
+    if started:
+        report['started'] = started
+    for name in ('ban', 'delete'):
+        report[name] = dict((k, v) for k, v in parts[name]['report'].items() if k not in ('check_mode', 'finished', 'error'))
+    show = {'check_mode': check_mode,
+            'matched': ['%s %s %s' % (r.get('room_id'), r.get('stream_id'), r.get('reason')) for r in plan['matched']],
+            'banned': results['ban'].get('summary') or {}, 'deleted': results['delete'].get('summary') or {},
+            'rejected': rejected}
+    return {'report': report, 'show': show, 'failure': failure}
+
+
 def _id_count(request):
     """How many IDs one request carried (its list of IDs, such as stream_ids)."""
     lists = [v for v in request.values() if is_sequence(v)]
@@ -102,4 +129,4 @@ def _id_count(request):
 class FilterModule(object):
 
     def filters(self):
-        return {'batch_report': batch_report}
+        return {'batch_report': batch_report, 'moderation_report': moderation_report}

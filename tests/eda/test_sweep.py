@@ -63,8 +63,17 @@ def test_sweep_bans_and_deletes_the_banned_streams_of_the_given_rooms_only(sim, 
     # the rulebook's variables as they are, plus the rooms
     proc = sweep(sim, collections_root, tmp_path, {
         'zego_callback_port': 8080, 'zego_app_id': int(APP_ID), 'zego_banned_user_ids': ['troll', 'spam'],
-        'zego_banned_stream_id_regex': '^ad_', 'room_ids': 'town-hall, lobby'})
+        'zego_banned_stream_id_regex': '^ad_', 'room_ids': 'town-hall, lobby',
+        'zego_report_path': str(tmp_path / 'sweep.json')})
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    # the run's report (the zego.rtc.batch_report role, as every playbook ends)
+    with open(str(tmp_path / 'sweep.json')) as f:
+        report = json.load(f)
+    assert report['error'] == '' and report['check_mode'] is False
+    assert sorted((m['room_id'], m['stream_id']) for m in report['matched']) == [
+        ('lobby', 'troll_2'), ('town-hall', 'ad_banner'), ('town-hall', 'troll_cam')]
+    assert sorted(s['outcome'] for s in report['delete']['streams']) == ['deleted'] * 3
+    assert sorted(s['stream_id'] for s in report['ban']['streams']) == ['ad_banner', 'troll_2', 'troll_cam']
     streams = dict((room, sorted(s['stream_id'] for s in items)) for room, items in sim.state()['rooms'].items())
     assert streams == {'town-hall': ['guest_1', 'host_main'], 'lobby': [], 'elsewhere': ['troll_far']}
     sent = requests(sim)
@@ -94,6 +103,7 @@ def test_check_mode_lists_and_changes_nothing(sim, collections_root, tmp_path):
     ({'zego_banned_user_ids': ['troll'], 'zego_banned_stream_id_regex': '(['}, 'zego_banned_stream_id_regex'),
     ({'zego_banned_user_ids': ['troll']}, 'rooms'),
     ({'zego_banned_user_ids': ['troll'], 'rooms': ['bad room!']}, 'not allow'),
+    ({'zego_banned_user_ids': ['troll'], 'rooms': ['lobby'], 'zego_report_path': 'sweep.json'}, 'zego_report_path'),
 ])
 def test_bad_input_fails_before_any_api_call(sim, collections_root, tmp_path, variables, message):
     variables.setdefault('rooms', None)

@@ -61,6 +61,8 @@ def test_an_id_zego_would_refuse_is_reported_and_does_not_stop_the_others():
     ({'user_ids': ['u'], 'stream_id_regex': '(['}, 'zego_banned_stream_id_regex'),
     ({'user_ids': {'u': 1}}, 'zego_banned_user_ids must be a list'),
     ({'user_ids': ['u'], 'ban': 'maybe'}, 'zego_ban_banned_streams must be a boolean'),
+    ({'user_ids': ['u'], 'report_path': 'relative/report.json'}, 'zego_report_path must be an absolute path'),
+    ({'user_ids': ['u'], 'report_path': 7}, 'zego_report_path must be an absolute path'),
 ])
 def test_bad_variables_are_errors_and_nothing_is_planned(kwargs, message):
     plan = banned_streams([create('r', 's', 'u')], **kwargs)
@@ -72,3 +74,8 @@ def test_not_a_list_of_dictionaries():
     assert banned_streams('text', user_ids=['u'])['errors'] == ['the streams must be a list, got str']
     with pytest.raises(AnsibleFilterError):
         banned_streams(['s1'], user_ids=['u'])
+
+
+def test_the_report_path_is_kept_in_the_plan():
+    assert banned_streams([], user_ids=['u'], report_path='/var/tmp/r.json')['report_path'] == '/var/tmp/r.json'
+    assert banned_streams([], user_ids=['u'], report_path=None)['report_path'] == ''

@@ -11,7 +11,8 @@ import pytest
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.zego.rtc.plugins.filter.batch_report import batch_report, utc_now
+from ansible_collections.zego.rtc.plugins.filter.banned_streams import banned_streams
+from ansible_collections.zego.rtc.plugins.filter.batch_report import batch_report, moderation_report, utc_now
 
 NOW = '2026-01-02T03:04:05.123456Z'
 
@@ -144,3 +145,52 @@ def test_bad_arguments_are_named(args, kwargs, needle):
 
 def test_utc_now_is_iso_with_a_z():
     assert re.match(r'^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?Z$', utc_now())
+
+
+def _moderation_plan():
+    return banned_streams([{'room_id': 'r', 'stream_id': 'troll_cam', 'user_id': 'troll'},
+                           {'room_id': 'r', 'stream_id': 'bad id!', 'user_id': 'troll'},
+                           {'room_id': 'r', 'stream_id': 'fine', 'user_id': 'ann'}], user_ids=['troll'])
+
+
+def test_a_moderation_run_is_one_report_of_its_ban_and_its_deletion():
+    plan = _moderation_plan()
+    ban = {'changed': True, 'streams': [{'stream_id': 'troll_cam', 'outcome': 'banned', 'code': 0}],
+           'summary': {'total': 1, 'banned': 1, 'failed': 0}}
+    delete = {'changed': False, 'streams': [{'room_id': 'r', 'stream_id': 'troll_cam', 'outcome': 'failed', 'code': 5,
+                                             'message': 'boom'}],
+              'summary': {'total': 1, 'deleted': 0, 'failed': 1}, 'msg': '1 of 1 streams failed: r/troll_cam: boom'}
+    run = moderation_report(plan, ban=ban, delete=delete, check_mode=False, started='2026-01-02T03:04:00Z', now=NOW)
+    # the deletion's failure and the stream ZEGO would refuse, each named
+    assert run['failure'] == ('delete: 1 of 1 streams to delete failed: r troll_cam 5; r/bad id!: '
+                              + plan['rejected'][0]['message'])
+    report = run['report']
+    assert (report['started'], report['finished'], report['seen']) == ('2026-01-02T03:04:00Z', NOW, 3)
+    assert report['error'] == run['failure']
+    assert [m['stream_id'] for m in report['matched']] == ['troll_cam']
+    assert [r['stream_id'] for r in report['rejected']] == ['bad id!']
+    assert [s['outcome'] for s in report['ban']['streams']] == ['banned']
+    assert report['delete']['summary']['failed_items'] == [{'room_id': 'r', 'stream_id': 'troll_cam', 'code': 5,
+                                                            'message': 'boom'}]
+    assert run['show'] == {'check_mode': False, 'matched': ['r troll_cam banned user troll'],
+                           'banned': ban['summary'], 'deleted': delete['summary'], 'rejected': plan['rejected']}
+
+
+def test_a_moderation_run_whose_tasks_did_not_run_fails_for_nothing():
+    plan = banned_streams([{'room_id': 'r', 'stream_id': 'fine', 'user_id': 'ann'}], user_ids=['troll'])
+    skipped = {'changed': False, 'skipped': True, 'skip_reason': 'Conditional result was False'}
+    run = moderation_report(plan, ban=skipped, delete=skipped, check_mode='True', now=NOW)
+    assert run['failure'] == '' and run['report']['error'] == ''
+    assert run['show'] == {'check_mode': True, 'matched': [], 'banned': {}, 'deleted': {}, 'rejected': []}
+    assert run['report']['ban']['streams'] == [] and 'started' not in run['report']
+
+
+def test_a_moderation_task_that_could_not_run_at_all_fails_the_run_with_its_message():
+    run = moderation_report(_moderation_plan(), ban={'failed': True, 'msg': 'authentication failed (code 100000005)'},
+                            delete=None, check_mode=False, now=NOW)
+    assert run['failure'].startswith('ban: authentication failed (code 100000005); r/bad id!: ')
+
+
+def test_moderation_report_needs_a_plan():
+    with pytest.raises(AnsibleFilterError, match='banned_streams'):
+        moderation_report({'streams': []}, check_mode=False)
