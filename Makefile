@@ -20,7 +20,7 @@ export ZEGO_VENV_221 := $(VENV_221)
 
 STEPS := sanity module-pythons units sanity-2.16 units-2.16 sanity-2.21 units-2.21 simulator-tests integration integration-2.16 integration-2.21 eda e2e docs changelog requires-ansible galaxy galaxy-importer lint
 
-.PHONY: all venv test demo demo-eda bench soak $(STEPS) clean help redis-server
+.PHONY: all venv test demo demo-eda bench soak $(STEPS) clean help debian-tools
 
 all: help
 
@@ -58,14 +58,15 @@ $(STAMP_221): requirements-2.21.txt
 
 venv: $(STAMP) $(STAMP_216) $(STAMP_221)
 
-# the unit tests of the shared rate-limit store start their own redis-server (installed here as root)
-redis-server:
-	@bash hacking/redis_server.sh
+# Debian tools of the tests, installed here as root when missing: redis-server (the unit tests of the shared
+# rate-limit store start their own) and shellcheck (ansible-test's shellcheck sanity test)
+debian-tools:
+	@bash hacking/debian_tools.sh
 
-test: $(STAMP) $(STAMP_216) $(STAMP_221) redis-server
+test: $(STAMP) $(STAMP_216) $(STAMP_221) debian-tools
 	@bash hacking/test.sh all
 
-units units-2.16 units-2.21 e2e: redis-server
+units units-2.16 units-2.21 e2e sanity sanity-2.16 sanity-2.21: debian-tools
 
 $(STEPS): $(STAMP) $(STAMP_216) $(STAMP_221)
 	@bash hacking/test.sh $@

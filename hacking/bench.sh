@@ -27,7 +27,7 @@ if git -C "$REPO" cat-file -e "$BASELINE_REF^{commit}" 2>/dev/null; then
 else
     echo "== $BASELINE_REF is not in this clone: P6 runs without the release-1.0 reference"
 fi
-bash "$REPO/hacking/redis_server.sh" || echo "== no redis-server: P6 cannot run its shared-store case"
+bash "$REPO/hacking/debian_tools.sh" redis-server || echo "== no redis-server: P6 cannot run its shared-store case"
 RUN_DIR="$WORKDIR/bench-runs"
 rm -rf "$RUN_DIR"
 mkdir -p "$RUN_DIR"

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Test runner behind `make test` (step "all") and the single-step make targets.
-# Every step runs even if an earlier one failed; the last lines summarise all of them, and the exit
-# status is non-zero if anything failed.
+# Every step runs even if an earlier one failed; the last lines summarise all of them (wall and CPU seconds of
+# each), and the exit status is non-zero if anything failed. "all" runs two lanes at once (ZEGO_TEST_LANES=1:
+# one after the other): the gates (sanity, units, simulator, e2e, docs, release, lint) and the playbook steps
+# (integration on three ansible-core versions, EDA), each in trees of its own; a step's output is printed whole
+# when it ends.
 #   Usage: hacking/test.sh [all|sanity|module-pythons|units|sanity-2.16|units-2.16|sanity-2.21|units-2.21|
 #                           simulator-tests|integration|integration-2.16|integration-2.21|eda|e2e|docs|changelog|
 #                           requires-ansible|galaxy|galaxy-importer|lint]
@@ -95,7 +98,8 @@ run_step() {
     mkdir -p "$STEP_JUNIT_DIR"
     if [ -n "$LANE" ]; then
         # several lanes at once: the step's output goes to its log and is printed whole when the step ends
-        local log="$RESULTS/logs/$(tr -c 'A-Za-z0-9.\n-' _ <<< "$name").log"
+        local log
+        log="$RESULTS/logs/$(tr -c 'A-Za-z0-9.\n-' _ <<< "$name").log"
         "$@" > "$log" 2>&1 < /dev/null
         rc=$?
         {

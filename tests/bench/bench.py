@@ -281,7 +281,12 @@ def fleet(runner, sim, jobs, per_job, rate, latency_ms, collections_path=None, e
     verdict = sim.verdict()
     entries = sorted((e for e in sim.admin('log')['entries'] if e['action'] == 'DeleteStream'), key=lambda e: e['time'])
     t0 = entries[0]['time'] if entries else 0.0
+    # when each job's first request arrived (its streams are j<N>_...): how far apart the jobs really started
+    firsts = {}
+    for e in entries:
+        firsts.setdefault((e.get('stream_id') or '').split('_', 1)[0], e['time'])
     verdict.update(rcs=[r[2] for r in results], walls=[r[0] for r in results], jobs=jobs,
+                   starts=sorted(round(t - t0, 3) for t in firsts.values()),
                    ok_times=[round(e['time'] - t0, 3) for e in entries if e['code'] in (0, 138)],
                    limited_times=[round(e['time'] - t0, 3) for e in entries if e['code'] in (7, 206, 207)])
     return verdict
@@ -763,6 +768,9 @@ def fleet_rows(args, res):
                                              for r in runs),
                     ', '.join('%d of %d' % (r['rate_limited'], r['requests']) for r in runs),
                     ', '.join('%.2fx' % x for x in spans), max(r['max_per_1s'] for r in runs), left))
+        if all(r.get('starts') for r in runs):
+            # how far apart the jobs' first requests arrived (ansible-playbook start-up on a loaded machine)
+            text += '; last job started %s s after the first' % ', '.join('%.1f' % r['starts'][-1] for r in runs)
         if goal is None:
             rows.append((label, approach, text, '(reference)', None))
         else:

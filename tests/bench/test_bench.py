@@ -156,3 +156,13 @@ def test_eight_job_row_judges_every_job_on_every_run_and_the_span_on_the_median_
     text, goal, met = judge('p6_eight', runs)
     assert met is False and 'jobs ok 7/8' in text
     assert judge('p6_eight', [fleet_run(1.45, 90, 490, rcs=eight)] * 2 + [fleet_run(1.3, 90, 490, rcs=eight)])[2] is False
+
+
+def test_the_fleet_rows_say_how_far_apart_the_jobs_started():
+    eight = (0, ) * 8
+    runs = [dict(fleet_run(1.3, 90, 490, rcs=eight), starts=[0.0, 0.8, 2.5]),
+            dict(fleet_run(1.3, 90, 490, rcs=eight), starts=[0.0, 0.44])]
+    text, goal, met = judge('p6_eight', runs)
+    assert '; last job started 2.5, 0.4 s after the first;' in text
+    # runs recorded before the figure existed say nothing of it
+    assert 'started' not in judge('p6_eight', [fleet_run(1.3, 90, 490, rcs=eight)])[0]

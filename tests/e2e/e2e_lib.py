@@ -248,6 +248,15 @@ def save_results(names):
                                                              'mode': '0600'}}
 
 
+def module_task(module, register, params, **extra):
+    """A task of the module zego.rtc.``module`` whose result is registered as ``register``; a failure does not stop
+    the play."""
+    task = {'name': '%s %s' % (module, register), 'zego.rtc.%s' % module: params, 'register': register,
+            'ignore_errors': True}
+    task.update(extra)
+    return task
+
+
 def stream_task(register, params, **extra):
     task = {'name': 'zego_stream %s' % register, 'zego.rtc.zego_stream': params, 'register': register,
             'ignore_errors': True}
@@ -284,3 +293,30 @@ def assert_refused_before_any_request(run, sim, field, case):
     assert message_names(fatal[0], field), (case, fatal[0])
     assert 'nothing was changed' in fatal[0]
     assert sim.log() == []
+
+
+def assert_modules_refuse(sim, ansible, cases):
+    """Every case (case, module, parameters besides the connection options, the field the message must name) as one
+    task of one play: each task fails with a message naming its field, and the simulator received no request."""
+    names = ['case%02d' % i for i in range(len(cases))]
+    tasks = [module_task(module, name, dict(conn(sim), **params)) for name, (case, module, params, field) in zip(names, cases)]
+    run = ansible.run([play(tasks + [save_results(names)])], verbosity=1)
+    assert run.results is not None, run.output[-4000:]
+    assert sim.log() == []
+    bad = []
+    for name, (case, module, params, field) in zip(names, cases):
+        res = run.results[name] or {}
+        if not (res.get('failed') and message_names(res.get('msg'), field)):
+            bad.append('%s: failed=%s msg=%r' % (case, res.get('failed'), (res.get('msg') or '')[:300]))
+    assert not bad, '\n'.join(bad)
+
+
+def assert_playbook_refuses(sim, ansible, playbook, extra, field, case):
+    """The collection's ``playbook`` run with the extra vars ``extra`` (each given as JSON) and the connection in the
+    environment is refused before any request, naming ``field`` (assert_refused_before_any_request)."""
+    args = []
+    for key, value in extra.items():
+        args += ['-e', json.dumps({key: value})]
+    run = ansible.run(playbook=collection_path(ansible.root, 'playbooks', playbook), args=args,
+                      env={'ZEGO_APP_ID': str(sim.app_id), 'ZEGO_SERVER_SECRET': sim.secret, 'ZEGO_API_URL': sim.url})
+    assert_refused_before_any_request(run, sim, field, case)

@@ -17,20 +17,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from e2e_lib import assert_refused_before_any_request, collection_path, conn, message_names, play, save_results
+from e2e_lib import (assert_modules_refuse, assert_playbook_refuses, collection_path, conn, module_task as task, play,
+                     save_results)
 from test_leaks import leaks
 
 ROOMS = {
     'party': {'streams': [{'stream_id': 'cam_host', 'user_id': 'host'}], 'users': ['host', 'guest1', 'guest2']},
     'lobby': {'users': ['x']},
 }
-
-
-def task(module, register, params, **extra):
-    out = {'name': '%s %s' % (module, register), 'zego.rtc.%s' % module: params, 'register': register,
-           'ignore_errors': True}
-    out.update(extra)
-    return out
 
 
 class Receiver(object):
@@ -186,26 +180,9 @@ PLAYBOOK_CASES = [
 ]
 
 
-def _names(cases):
-    return ['case%02d' % i for i in range(len(cases))]
-
-
 def test_bad_input_modules(sim, ansible):
     sim.reset(ROOMS)
-    tasks = []
-    for name, (case, module, params, field) in zip(_names(MODULE_CASES), MODULE_CASES):
-        args = conn(sim)
-        args.update(params)
-        tasks.append(task(module, name, args))
-    run = ansible.run([play(tasks + [save_results(_names(MODULE_CASES))])], verbosity=1)
-    assert run.results is not None, run.output[-4000:]
-    assert sim.log() == []
-    bad = []
-    for name, (case, module, params, field) in zip(_names(MODULE_CASES), MODULE_CASES):
-        res = run.results[name] or {}
-        if not (res.get('failed') and message_names(res.get('msg'), field)):
-            bad.append('%s: failed=%s msg=%r' % (case, res.get('failed'), (res.get('msg') or '')[:300]))
-    assert not bad, '\n'.join(bad)
+    assert_modules_refuse(sim, ansible, MODULE_CASES)
     assert sim.state()['party'] == set(['cam_host'])
     assert sim.admin('GET', '/_sim/messages')['messages'] == []
 
@@ -213,12 +190,7 @@ def test_bad_input_modules(sim, ansible):
 @pytest.mark.parametrize('case,playbook,extra,field', PLAYBOOK_CASES, ids=[c[0].replace(' ', '_') for c in PLAYBOOK_CASES])
 def test_bad_input_playbooks(sim, ansible, case, playbook, extra, field):
     sim.reset(ROOMS)
-    args = []
-    for key, value in extra.items():
-        args += ['-e', json.dumps({key: value})]
-    run = ansible.run(playbook=collection_path(ansible.root, 'playbooks', playbook), args=args,
-                      env={'ZEGO_APP_ID': str(sim.app_id), 'ZEGO_SERVER_SECRET': sim.secret, 'ZEGO_API_URL': sim.url})
-    assert_refused_before_any_request(run, sim, field, case)
+    assert_playbook_refuses(sim, ansible, playbook, extra, field, case)
 
 
 def test_close_rooms_with_a_notice_no_leaks(sim, ansible, secret):

@@ -13,17 +13,11 @@ import os
 
 import pytest
 
-from e2e_lib import APP_ID, assert_refused_before_any_request, collection_path, conn, message_names, play, save_results
+from e2e_lib import (APP_ID, assert_modules_refuse, assert_playbook_refuses, collection_path, conn,
+                     module_task as task, play, save_results)
 from test_leaks import SIGNED_URL, WRONG_SECRET, leaks
 
 PREFIX = 'zegotest-%d-' % APP_ID
-
-
-def task(module, register, params, **extra):
-    t = {'name': '%s %s' % (module, register), 'zego.rtc.%s' % module: params, 'register': register,
-         'ignore_errors': True}
-    t.update(extra)
-    return t
 
 
 # (case, module, parameters besides the connection options, the field the message must name)
@@ -60,22 +54,8 @@ CASES = [
 
 def test_bad_input_fails_before_any_request(sim, ansible):
     sim.reset({'room1': [{'stream_id': 's1', 'user_id': 'u1'}]})
-    names = ['case%02d' % i for i in range(len(CASES))]
-    tasks = []
-    for name, (case, module, params, field) in zip(names, CASES):
-        args = conn(sim)
-        args.update(params)
-        tasks.append(task(module, name, args))
-    run = ansible.run([play(tasks + [save_results(names)])], verbosity=1)
-    assert run.results is not None, run.output[-4000:]
-    assert sim.log() == []
+    assert_modules_refuse(sim, ansible, CASES)
     assert sim.admin('GET', '/_sim/bans')['banned'] == [] and sim.admin('GET', '/_sim/rules')['rules'] == []
-    bad = []
-    for name, (case, module, params, field) in zip(names, CASES):
-        res = run.results[name] or {}
-        if not (res.get('failed') and message_names(res.get('msg', ''), field)):
-            bad.append('%s: failed=%s msg=%r' % (case, res.get('failed'), res.get('msg', '')[:300]))
-    assert not bad, '\n'.join(bad)
 
 
 PLAYBOOK_CASES = [
@@ -91,13 +71,7 @@ PLAYBOOK_CASES = [
 @pytest.mark.parametrize('case,extra,field', PLAYBOOK_CASES, ids=[c[0].replace(' ', '_') for c in PLAYBOOK_CASES])
 def test_bad_input_ban_streams_playbook(sim, ansible, case, extra, field):
     sim.reset({})
-    path = collection_path(ansible.root, 'playbooks', 'ban_streams.yml')
-    args = []
-    for key, value in extra.items():
-        args += ['-e', json.dumps({key: value})]
-    run = ansible.run(playbook=path, args=args, env={'ZEGO_APP_ID': str(sim.app_id), 'ZEGO_SERVER_SECRET': sim.secret,
-                                                     'ZEGO_API_URL': sim.url})
-    assert_refused_before_any_request(run, sim, field, case)
+    assert_playbook_refuses(sim, ansible, 'ban_streams.yml', extra, field, case)
 
 
 def queue(sim, kind, action, stream_id, count):

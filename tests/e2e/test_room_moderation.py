@@ -13,7 +13,8 @@ import os
 
 import pytest
 
-from e2e_lib import assert_refused_before_any_request, collection_path, conn, message_names, play, save_results
+from e2e_lib import (assert_modules_refuse, assert_playbook_refuses, collection_path, module_task as task, play,
+                     save_results)
 from test_leaks import SIGNED_URL, WRONG_SECRET, leaks
 
 ROOMS = {
@@ -21,11 +22,6 @@ ROOMS = {
     'spare': {'users': ['x1']},
     'flaky': {'users': ['f1']},
 }
-
-
-def task(module, register, params):
-    return {'name': '%s %s' % (module, register), 'zego.rtc.%s' % module: params, 'register': register,
-            'ignore_errors': True}
 
 
 # (case, module, parameters besides the connection options, the field the message must name)
@@ -75,38 +71,16 @@ PLAYBOOK_CASES = [
 ]
 
 
-def _names(cases):
-    return ['case%02d' % i for i in range(len(cases))]
-
-
 def test_bad_input_modules(sim, ansible):
     sim.reset(ROOMS)
-    tasks = []
-    for name, (case, module, params, field) in zip(_names(MODULE_CASES), MODULE_CASES):
-        args = conn(sim)
-        args.update(params)
-        tasks.append(task(module, name, args))
-    run = ansible.run([play(tasks + [save_results(_names(MODULE_CASES))])], verbosity=1)
-    assert run.results is not None, run.output[-4000:]
-    assert sim.log() == []
-    bad = []
-    for name, (case, module, params, field) in zip(_names(MODULE_CASES), MODULE_CASES):
-        res = run.results[name] or {}
-        if not (res.get('failed') and message_names(res.get('msg'), field)):
-            bad.append('%s: failed=%s msg=%r' % (case, res.get('failed'), (res.get('msg') or '')[:300]))
-    assert not bad, '\n'.join(bad)
+    assert_modules_refuse(sim, ansible, MODULE_CASES)
     assert sim.admin('GET', '/_sim/users?room_id=live')['users'][0]['user_id'] == 'troll'
 
 
 @pytest.mark.parametrize('case,playbook,extra,field', PLAYBOOK_CASES, ids=[c[0].replace(' ', '_') for c in PLAYBOOK_CASES])
 def test_bad_input_playbooks(sim, ansible, case, playbook, extra, field):
     sim.reset(ROOMS)
-    args = []
-    for key, value in extra.items():
-        args += ['-e', json.dumps({key: value})]
-    run = ansible.run(playbook=collection_path(ansible.root, 'playbooks', playbook), args=args,
-                      env={'ZEGO_APP_ID': str(sim.app_id), 'ZEGO_SERVER_SECRET': sim.secret, 'ZEGO_API_URL': sim.url})
-    assert_refused_before_any_request(run, sim, field, case)
+    assert_playbook_refuses(sim, ansible, playbook, extra, field, case)
 
 
 @pytest.mark.parametrize('mode,debug', [('params', False), ('environment', True)])

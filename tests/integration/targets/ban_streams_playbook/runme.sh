@@ -5,47 +5,9 @@
 set -eu
 # shellcheck source=tests/integration/targets/setup_zego_simulator/simulator.sh
 source ../setup_zego_simulator/simulator.sh
-sim_start
-
-COLL="${ANSIBLE_COLLECTIONS_PATH%%:*}/ansible_collections/zego/rtc"
-export ZEGO_APP_ID="$ZEGO_TEST_APP_ID" ZEGO_SERVER_SECRET="$ZEGO_TEST_SECRET" ZEGO_API_URL="$ZEGO_SIM_URL"
-OUT="$(mktemp -d)"
-trap '_sim_cleanup; rm -rf "$OUT"' EXIT
-
-# sim METHOD PATH [JSON]: the simulator's admin API; prints the JSON answer
-sim() {
-    "$ZEGO_SIM_PY" - "$ZEGO_SIM_URL" "$@" <<'PY'
-import json, sys, urllib.error, urllib.request
-base, method, path = sys.argv[1:4]
-body = sys.argv[4].encode() if len(sys.argv) > 4 else None
-req = urllib.request.Request(base + '/_sim/' + path, data=body, method=method, headers={'Content-Type': 'application/json'})
-try:
-    print(urllib.request.urlopen(req, timeout=10).read().decode())
-except urllib.error.HTTPError as exc:  # e.g. 403 for a banned stream ID: print the answer all the same
-    print(exc.read().decode())
-PY
-}
-# jq-like: py EXPR JSON -> print eval(EXPR) with d = the JSON
-py() { "$ZEGO_SIM_PY" -c 'import json, sys; d = json.loads(sys.argv[2]); print(eval(sys.argv[1]))' "$@"; }
-play() {
-    local rc=0
-    ansible-playbook "$@" > "$OUT/last.log" 2>&1 || rc=$?
-    echo "ansible-playbook $* -> rc=$rc"
-    return $rc
-}
-recap_changed() { grep -oP '^localhost\s+:.*changed=\K[0-9]+' "$OUT/last.log"; }
-check() { "$@" || { echo "check failed: $*" >&2; cat "$OUT/last.log" >&2; exit 1; }; }
-expect_fail() {
-    local want="$1"
-    shift
-    if play "$@"; then
-        echo "expected a failure: $*" >&2
-        cat "$OUT/last.log" >&2
-        exit 1
-    fi
-    grep -q -- "$want" "$OUT/last.log" || { echo "missing '$want' in:" >&2; cat "$OUT/last.log" >&2; exit 1; }
-}
-requests() { py 'len(d["entries"])' "$(sim GET log)"; }
+sim_start --rate 10
+# shellcheck source=tests/integration/targets/setup_zego_simulator/playbooks.sh
+source ../setup_zego_simulator/playbooks.sh
 banned() { py '" ".join(sorted(b["stream_id"] for b in d["banned"]))' "$(sim GET bans)"; }
 
 sim POST reset '{"rooms": {"r1": [{"stream_id": "s1", "user_id": "u1"}]}}' > /dev/null

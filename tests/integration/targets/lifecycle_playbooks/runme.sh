@@ -5,46 +5,11 @@
 set -eu
 # shellcheck source=tests/integration/targets/setup_zego_simulator/simulator.sh
 source ../setup_zego_simulator/simulator.sh
-sim_start
-
-COLL="${ANSIBLE_COLLECTIONS_PATH%%:*}/ansible_collections/zego/rtc"
-export ZEGO_APP_ID="$ZEGO_TEST_APP_ID" ZEGO_SERVER_SECRET="$ZEGO_TEST_SECRET" ZEGO_API_URL="$ZEGO_SIM_URL"
-OUT="$(mktemp -d)"
-trap '_sim_cleanup; rm -rf "$OUT"' EXIT
-
-# sim METHOD PATH [JSON]: the simulator's admin API; prints the JSON answer
-sim() {
-    "$ZEGO_SIM_PY" - "$ZEGO_SIM_URL" "$@" <<'PY'
-import json, sys, urllib.request
-base, method, path = sys.argv[1:4]
-body = sys.argv[4].encode() if len(sys.argv) > 4 else None
-req = urllib.request.Request(base + '/_sim/' + path, data=body, method=method, headers={'Content-Type': 'application/json'})
-print(urllib.request.urlopen(req, timeout=10).read().decode())
-PY
-}
-# py EXPR JSON -> print eval(EXPR) with d = the JSON
-py() { "$ZEGO_SIM_PY" -c 'import json, sys; d = json.loads(sys.argv[2]); print(eval(sys.argv[1]))' "$@"; }
+sim_start --rate 10
+# shellcheck source=tests/integration/targets/setup_zego_simulator/playbooks.sh
+source ../setup_zego_simulator/playbooks.sh
 # report FILE EXPR: assert EXPR about the JSON report r
 report() { "$ZEGO_SIM_PY" -c 'import json, sys; r = json.load(open(sys.argv[1])); assert eval(sys.argv[2]), json.dumps(r, indent=1)' "$@"; }
-play() {
-    local start=$SECONDS rc=0
-    ansible-playbook "$@" > "$OUT/last.log" 2>&1 || rc=$?
-    echo "ansible-playbook $* -> rc=$rc in $((SECONDS - start))s"
-    return $rc
-}
-recap_changed() { grep -oP '^localhost\s+:.*changed=\K[0-9]+' "$OUT/last.log"; }
-check() { "$@" || { echo "check failed: $*" >&2; cat "$OUT/last.log" >&2; exit 1; }; }
-expect_fail() {
-    local want="$1"
-    shift
-    if play "$@"; then
-        echo "expected a failure: $*" >&2
-        cat "$OUT/last.log" >&2
-        exit 1
-    fi
-    grep -q -- "$want" "$OUT/last.log" || { echo "missing '$want' in:" >&2; cat "$OUT/last.log" >&2; exit 1; }
-}
-requests() { py 'len(d["entries"])' "$(sim GET log)"; }
 count() { py 'len([e for e in d["entries"] if e["action"] == sys.argv[3]])' "$(sim GET log)" "$1"; }
 streams() { py '" ".join(s["stream_id"] for s in d["rooms"].get(sys.argv[3], []))' "$(sim GET state)" "$1"; }
 users() { py '" ".join(u["user_id"] for u in d["users"])' "$(sim GET "users?room_id=$1")"; }

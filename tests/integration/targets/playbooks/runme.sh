@@ -6,32 +6,10 @@ set -eu
 # shellcheck source=tests/integration/targets/setup_zego_simulator/simulator.sh
 source ../setup_zego_simulator/simulator.sh
 sim_start --rate 10
-
-COLL="${ANSIBLE_COLLECTIONS_PATH%%:*}/ansible_collections/zego/rtc"
-export ZEGO_APP_ID="$ZEGO_TEST_APP_ID" ZEGO_SERVER_SECRET="$ZEGO_TEST_SECRET" ZEGO_API_URL="$ZEGO_SIM_URL"
-OUT="$(mktemp -d)"
-trap '_sim_cleanup; rm -rf "$OUT"' EXIT
-
+# shellcheck source=tests/integration/targets/setup_zego_simulator/playbooks.sh
+source ../setup_zego_simulator/playbooks.sh
 # simq.py ACTION [ARG]: drive and inspect the simulator (reset, clear-log, requests, streams ROOM, ...)
 simq() { "$ZEGO_SIM_PY" simq.py "$ZEGO_SIM_URL" "$@"; }
-play() {
-    local start=$SECONDS rc=0
-    ansible-playbook "$@" > "$OUT/last.log" 2>&1 || rc=$?
-    echo "ansible-playbook $* -> rc=$rc in $((SECONDS - start))s"
-    return $rc
-}
-recap_changed() { grep -oP '^localhost\s+:.*changed=\K[0-9]+' "$OUT/last.log"; }
-expect_fail() {
-    local want="$1"
-    shift
-    if play "$@"; then
-        echo "expected a failure: $*" >&2
-        cat "$OUT/last.log" >&2
-        exit 1
-    fi
-    grep -q -- "$want" "$OUT/last.log" || { echo "missing '$want' in:" >&2; cat "$OUT/last.log" >&2; exit 1; }
-}
-check() { "$@" || { echo "check failed: $*" >&2; cat "$OUT/last.log" >&2; exit 1; }; }
 
 simq reset '{"d1": ["s1", "s2", "s3"], "d2": ["a"], "d3": ["s1", "s2", "s3", "s4", "s5"],
              "p1": ["host_1", "a1", "a2"], "p2": ["host_2", "b1"], "p3": ["c1"], "p4": ["host_4", "c2"]}'

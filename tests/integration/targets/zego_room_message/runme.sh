@@ -4,5 +4,5 @@
 set -eu
 # shellcheck source=tests/integration/targets/setup_zego_simulator/simulator.sh
 source ../setup_zego_simulator/simulator.sh
-sim_start
+sim_start --rate 10
 sim_playbook main.yml "$@"

@@ -228,7 +228,9 @@ def test_store_lost_mid_batch_warns_once_and_paces_locally(own_redis_server, zeg
 
 def test_module_with_store_never_shows_the_password(redis_server, zego_http, run_module):
     zego_http.expect('DeleteStream', {'StreamId': 'a'}).expect('DeleteStream', {'StreamId': 'b'})
+    # one request at a time: the script answers in order (at this rate two workers could send b before a)
     result, failed = run_module(zego_stream, {'rate_limit_backend': redis_server.url, 'rate_limit': 1000,
+                                              'concurrency': 1,
                                               'streams': [{'room_id': 'r', 'stream_id': 'a'},
                                                           {'room_id': 'r', 'stream_id': 'b'}]})
     assert not failed and result["summary"]["deleted"] == 2, result
