@@ -6,6 +6,17 @@ __metaclass__ = type
 import os
 import sys
 
+import pytest
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 if HERE not in sys.path:
     sys.path.insert(0, HERE)
+
+
+@pytest.fixture
+def client(sim):
+    """A signing client of the simulator of the test module's own ``sim`` fixture."""
+    from test_zego_sim import Client  # pylint: disable=import-outside-toplevel
+    cli = Client(sim.base_url)
+    yield cli
+    cli.session.close()

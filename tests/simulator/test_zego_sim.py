@@ -110,13 +110,6 @@ def sim():
         yield server
 
 
-@pytest.fixture
-def client(sim):
-    cli = Client(sim.base_url)
-    yield cli
-    cli.session.close()
-
-
 def streams(sim, room):
     return [s["stream_id"] for s in sim.state()["rooms"][room]]
 

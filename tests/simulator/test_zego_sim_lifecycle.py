@@ -28,13 +28,6 @@ def sim():
         yield server
 
 
-@pytest.fixture
-def client(sim):
-    cli = Client(sim.base_url)
-    yield cli
-    cli.session.close()
-
-
 def broadcast(client, room="live", content="hello", category="1", user="Server-Administrator", action="SendBroadcastMessage", **extra):
     biz = dict(RoomId=room, UserId=user, MessageCategory=category, MessageContent=content)
     biz.update(extra)

@@ -12,7 +12,7 @@ import time
 import pytest
 import requests
 
-from test_zego_sim import APP_ID, SECRET, Client, public
+from test_zego_sim import APP_ID, SECRET, public
 from zego_sim import BANNED_CODE, SEQUENCE_CODE, Simulator, SimulatorError, StreamBanned
 
 PREFIX = "zegotest-%d-" % APP_ID
@@ -34,13 +34,6 @@ def sim():
     with Simulator(app_id=APP_ID, secret=SECRET, rate=0, list_room_interval=0,
                    rooms={"room1": {"streams": [{"stream_id": "s1", "user_id": "u1"}], "users": ["u1"]}}) as server:
         yield server
-
-
-@pytest.fixture
-def client(sim):
-    cli = Client(sim.base_url)
-    yield cli
-    cli.session.close()
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from test_zego_sim import APP_ID, SECRET, Client
+from test_zego_sim import APP_ID, SECRET
 from zego_sim import Simulator, SimulatorError
 
 ROOMS = {
@@ -25,13 +25,6 @@ ROOMS = {
 def sim():
     with Simulator(app_id=APP_ID, secret=SECRET, rate=0, list_room_interval=0, rooms=ROOMS) as server:
         yield server
-
-
-@pytest.fixture
-def client(sim):
-    cli = Client(sim.base_url)
-    yield cli
-    cli.session.close()
 
 
 def user_ids(sim, room):
