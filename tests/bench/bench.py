@@ -51,6 +51,26 @@ PAGE = os.sysconf('SC_PAGE_SIZE')
 
 
 # -- the simulator -----------------------------------------------------------------------------
+def sim_admin(url, path, body=None, method=None):
+    """The simulator's admin API at ``url``: POST with a JSON body, else GET (or ``method``); the JSON answer."""
+    data = None if body is None else json.dumps(body).encode('utf-8')
+    req = Request(url + '/_sim/' + path, data=data, method=method or ('POST' if data else 'GET'),
+                  headers={'Content-Type': 'application/json'})
+    with urlopen(req, timeout=60) as resp:  # nosec - loopback simulator
+        return json.loads(resp.read().decode('utf-8'))
+
+
+def interrupt(proc):
+    """Stop ``proc`` as a user would (SIGINT), killing it if it has not ended within 30 s."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(30)
+
+
 class Sim(object):
     """One simulator process for the whole run, reconfigured per scenario."""
 
@@ -65,11 +85,7 @@ class Sim(object):
             raise RuntimeError('the simulator did not start')
 
     def admin(self, path, body=None, method=None):
-        data = None if body is None else json.dumps(body).encode('utf-8')
-        req = Request(self.url + '/_sim/' + path, data=data, method=method or ('POST' if data else 'GET'),
-                      headers={'Content-Type': 'application/json'})
-        with urlopen(req, timeout=60) as resp:  # nosec - loopback simulator
-            return json.loads(resp.read().decode('utf-8'))
+        return sim_admin(self.url, path, body, method)
 
     def prepare(self, streams, rate, latency_ms):
         self.admin('config', {'rate': rate, 'latency_ms': latency_ms})
@@ -514,11 +530,7 @@ class EdaStack(object):
         raise RuntimeError('ansible-rulebook did not start listening')
 
     def admin(self, path, body=None, method=None):
-        data = None if body is None else json.dumps(body).encode('utf-8')
-        req = Request(self.url + '/_sim/' + path, data=data, method=method or ('POST' if data else 'GET'),
-                      headers={'Content-Type': 'application/json'})
-        with urlopen(req, timeout=60) as resp:  # nosec - loopback simulator
-            return json.loads(resp.read().decode('utf-8'))
+        return sim_admin(self.url, path, body, method)
 
     def runs(self):
         with open(self.out_path) as handle:
@@ -555,13 +567,7 @@ class EdaStack(object):
 
     def stop(self):
         for proc in reversed(self.procs):
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGINT)
-                try:
-                    proc.wait(30)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait(30)
+            interrupt(proc)
         if getattr(self, 'out', None):
             self.out.close()
 

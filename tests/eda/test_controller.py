@@ -11,14 +11,13 @@ __metaclass__ = type
 import json
 import os
 import secrets
-import signal
 import subprocess
 import sys
 
 import pytest
 
 from controller_standin import Controller
-from test_rulebook import APP_ID, HERE, collections_root, free_port, java_home, wait_for  # noqa: F401  pylint: disable=unused-import
+from test_rulebook import APP_ID, HERE, collections_root, free_port, interrupt, java_home, wait_for  # noqa: F401  pylint: disable=unused-import
 
 sys.path.insert(0, os.path.join(HERE, '..', 'simulator'))
 from zego_sim import Simulator  # noqa: E402  pylint: disable=wrong-import-position
@@ -73,12 +72,7 @@ def setup(tmp_path, collections_root):
         yield {'sim': sim, 'controller': controller, 'start': start, 'token': token, 'secret': server_secret,
                'output': (tmp_path / 'rulebook.out').read_text}
         for proc, out in procs:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGINT)
-                try:
-                    proc.wait(30)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+            interrupt(proc)
             out.close()
         controller.stop()
 

@@ -44,6 +44,17 @@ def free_port():
         return sock.getsockname()[1]
 
 
+def interrupt(proc):
+    """Stop ``proc`` as a user would (SIGINT), killing it if it has not ended within 30 s."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(30)
+
+
 def http(method, url, body=None):
     data = None if body is None else json.dumps(body).encode('utf-8')
     request = urllib.request.Request(url, data=data, method=method, headers={'Content-Type': 'application/json'})
@@ -162,13 +173,7 @@ class Stack:
 
     def stop(self):
         for proc, out in reversed(self.procs):
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGINT)
-                try:
-                    proc.wait(30)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait(30)
+            interrupt(proc)
             out.close()
 
     def admin(self, method, path, body=None):
