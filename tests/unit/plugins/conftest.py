@@ -5,7 +5,9 @@
 
 ``zego_http`` replaces the network with a script: each expected request (action and parameters)
 with its answer, in order. A request that is not next in the script fails the test, so a test that
-scripts only list calls proves that no DeleteStream is sent. Every request's signature is checked
+scripts only list calls proves that no DeleteStream is sent. Requests of one stage (consecutive entries
+for the same action) may come in any order, as the worker pool sends them; each takes the first of
+those entries whose parameters it matches. Every request's signature is checked
 independently against the test secret.
 """
 from __future__ import (absolute_import, division, print_function)
@@ -15,6 +17,7 @@ import contextlib
 import hashlib
 import json
 import os
+import threading
 
 import pytest
 import responses
@@ -77,10 +80,30 @@ class Conversation(object):
         self.script = []
         self.seen = []
         self.request_id = 1000
+        self.lock = threading.Lock()
 
     def expect(self, action, params=None, code=0, message=None, data=None, status=200, body=None, exc=None):
         self.script.append(Expect(action, params, code, message, data, status, body, exc))
         return self
+
+    def _take(self, query):
+        """The script's entry for this request: the next one, or, when the next few expect the same action (one
+        stage of a batch, whose requests the worker pool may send in any order), the first of them whose
+        parameters match. A request that matches none fails the test with the next entry's expectation."""
+        if not self.script:
+            raise AssertionError('unexpected request: %s %s' % (query.get('Action'), _plain(query)))
+        first = self.script[0]
+        if query.get('Action') != first.action:
+            raise AssertionError('expected %s, got %s %s' % (first.action, query.get('Action'), _plain(query)))
+        for index, exp in enumerate(self.script):
+            if exp.action != first.action:
+                break
+            if all(query.get(key) == value for key, value in exp.params.items()):
+                return self.script.pop(index)
+        for key, value in first.params.items():
+            if query.get(key) != value:
+                raise AssertionError('%s: expected %s=%r, got %r' % (first.action, key, value, query.get(key)))
+        raise AssertionError('unreachable')  # pragma: no cover
 
     def actions(self):
         return [q['Action'] for q in self.seen]
@@ -94,21 +117,16 @@ class Conversation(object):
                                                   query['Timestamp'])).encode('utf-8')).hexdigest()
         if query.get('Signature') != expected_sig or query.get('SignatureVersion') != '2.0':
             raise AssertionError('badly signed request')
-        if not self.script:
-            raise AssertionError('unexpected request: %s %s' % (query.get('Action'), _plain(query)))
-        exp = self.script.pop(0)
-        if query.get('Action') != exp.action:
-            raise AssertionError('expected %s, got %s %s' % (exp.action, query.get('Action'), _plain(query)))
-        for key, value in exp.params.items():
-            if query.get(key) != value:
-                raise AssertionError('%s: expected %s=%r, got %r' % (exp.action, key, value, query.get(key)))
+        with self.lock:
+            exp = self._take(query)
+            self.request_id += 1
+            request_id = self.request_id
         if exp.exc is not None:
             raise exp.exc
         if exp.body is not None:
             return exp.status, {'Content-Type': 'text/html'}, exp.body
-        self.request_id += 1
         answer = {'Code': exp.code, 'Message': exp.message or ('success' if exp.code == 0 else 'error %s' % exp.code),
-                  'RequestId': str(self.request_id)}
+                  'RequestId': str(request_id)}
         if exp.data is not None:
             answer['Data'] = exp.data
         return exp.status, {'Content-Type': 'application/json'}, json.dumps(answer)
