@@ -105,6 +105,14 @@ class Sim(object):
     def deletes(self, since=0):
         return [e for e in self.log(since) if e['action'] == 'DeleteStream']
 
+    def settle(self, timeout=60.0):
+        """Wait until every API request the simulator received is in its log: a request the client gave up on
+        (a 'slow' fault) is logged when the simulator answers it."""
+        deadline = time.monotonic() + timeout
+        while self.admin('GET', '/_sim/log?since=%d' % 2 ** 62)['pending']:
+            assert time.monotonic() < deadline, 'the simulator still answers requests after %s s' % timeout
+            time.sleep(0.1)
+
     def signatures(self, entries=None):
         """Every signature the simulator was sent, recomputed from nonce and timestamp."""
         entries = self.log() if entries is None else entries

@@ -545,6 +545,32 @@ def test_fault_slow(sim, client):
     assert sim.log()[-1]["fault"] == "slow"
 
 
+def _until(condition, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met within %s s" % timeout
+        time.sleep(0.02)
+
+
+def test_a_request_the_client_gave_up_on_is_pending_until_logged(sim, client):
+    sim.configure(slow_ms=5000)
+    sim.queue_fault("slow")
+    assert client.admin("GET", "log")[1]["pending"] == 0
+    params = public()
+    params.update({"Action": "DeleteStream", "RoomId": "room1", "UserId": "Server-Administrator", "StreamId": "s1"})
+    with pytest.raises(requests.exceptions.Timeout):
+        requests.get(sim.base_url + "/", params=params, timeout=0.3)
+    # the simulator still answers it: pending, not in the log yet
+    status, body = client.admin("GET", "log")
+    assert status == 200 and body["pending"] == 1 and body["entries"] == []
+    _until(lambda: client.admin("GET", "log")[1]["pending"] == 0)
+    entries = client.admin("GET", "log")[1]["entries"]
+    assert [(e["action"], e["stream_id"], e["fault"], e["code"]) for e in entries] == [("DeleteStream", "s1", "slow", 0)]
+    # a request answered at once, or refused, is never left pending
+    assert client.delete("room1", "s2") == 0 and client.delete("room1", "s2" * 200) == 3
+    assert client.admin("GET", "log")[1]["pending"] == 0
+
+
 def test_fault_garbage_not_applied(sim, client):
     sim.queue_fault("garbage")
     resp = client.call("DeleteStream", RoomId="room1", UserId="u", StreamId="s1")

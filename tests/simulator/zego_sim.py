@@ -652,6 +652,7 @@ class Simulator:
         self._message_ids = {}
         self._rooms = {}
         self._log = collections.deque(maxlen=LOG_LIMIT)
+        self._pending = 0  # API requests received whose log entry is not written yet (a 'slow' one sleeps first)
         self._seq = 0
         self._queue = []
         self._windows = {}
@@ -1542,7 +1543,28 @@ class Simulator:
             self._messages.clear()
 
     def handle_api(self, handler, query):
-        """Answer one API request on ``handler`` (a _Handler)."""
+        """Answer one API request on ``handler`` (a _Handler). It counts as pending until its log entry is
+        written (``pending()``), so a test can wait for requests a client gave up on."""
+        with self._lock:
+            self._pending += 1
+        logged = []
+        try:
+            self._handle_api(handler, query, logged)
+        finally:
+            if not logged:
+                with self._lock:
+                    self._pending -= 1
+
+    def _logged_locked(self, logged):
+        logged.append(True)
+        self._pending -= 1
+
+    def pending(self):
+        """How many API requests are being answered whose log entry is not written yet."""
+        with self._lock:
+            return self._pending
+
+    def _handle_api(self, handler, query, logged):
         received = time.time()
         params = parse_params(query)
         action = params.get("Action", "")
@@ -1559,6 +1581,7 @@ class Simulator:
                     fault = self._pick_fault_locked(action, params)
             if code or fault not in (None, "slow", "drop_after"):
                 self._record_locked(params, action, _logged_code(code, fault), _fault_http(fault), fault, request_id, received)
+                self._logged_locked(logged)
         if code or fault not in (None, "slow", "drop_after"):
             if latency:
                 time.sleep(latency)
@@ -1569,6 +1592,7 @@ class Simulator:
         with self._lock:
             code, data = self._apply_locked(action, params)
             self._record_locked(params, action, code, None if fault == "drop_after" else 200, fault, request_id, received)
+            self._logged_locked(logged)
         if latency:
             time.sleep(latency)
         if fault == "drop_after":
@@ -1663,7 +1687,7 @@ class Simulator:
     def _admin_log(self, method, query, _payload):
         if method == "GET":
             since = int(query.get("since", ["0"])[0] or 0)
-            return 200, {"entries": self.log(since)}
+            return 200, {"entries": self.log(since), "pending": self.pending()}
         if method == "DELETE":
             self.clear_log()
             return 200, {"entries": []}
