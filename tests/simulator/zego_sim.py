@@ -32,6 +32,7 @@ import itertools
 import json
 import random
 import re
+import select
 import signal
 import socket
 import socketserver
@@ -591,6 +592,28 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError:
             pass
 
+    def wait_gone(self, timeout):
+        """Wait until the client closes the connection (it gave up on the answer), at most ``timeout`` seconds;
+        True if it did. Over TLS the closing cannot be peeked at: the whole ``timeout`` passes."""
+        deadline = time.monotonic() + timeout
+        sock = self.connection
+        if isinstance(sock, ssl.SSLSocket):
+            time.sleep(timeout)
+            return False
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            readable, _, _ = select.select([sock], [], [], left)
+            if not readable:
+                continue
+            try:
+                if not sock.recv(1, socket.MSG_PEEK):
+                    return True
+            except OSError:
+                return True
+            time.sleep(min(left, 0.05))  # bytes of a next request: the client is still there
+
     def _dispatch(self, method):
         body = self._read_body()
         parts = urlsplit(self.path)
@@ -652,7 +675,7 @@ class Simulator:
         self._message_ids = {}
         self._rooms = {}
         self._log = collections.deque(maxlen=LOG_LIMIT)
-        self._pending = 0  # API requests received whose log entry is not written yet (a 'slow' one sleeps first)
+        self._pending = 0  # API requests received whose log entry is not written yet (a 'slow' one waits first)
         self._seq = 0
         self._queue = []
         self._windows = {}
@@ -1588,7 +1611,9 @@ class Simulator:
             self._answer(handler, code, fault, request_id)
             return
         if fault == "slow" and slow:
-            time.sleep(slow)
+            # ZEGO answers after the client's timeout: nothing is sent before the client gives up, however late
+            # a loaded machine lets it notice (at most slow_ms: a client that waits longer gets the answer)
+            handler.wait_gone(slow)
         with self._lock:
             code, data = self._apply_locked(action, params)
             self._record_locked(params, action, code, None if fault == "drop_after" else 200, fault, request_id, received)
@@ -1890,7 +1915,8 @@ def build_parser():
                         help="min seconds between DescribeSimpleStreamList calls per room (0 disables)")
     parser.add_argument("--list-rate", type=int, default=50, help="DescribeSimpleStreamList calls per sliding second (0 = unlimited)")
     parser.add_argument("--clock-offset", type=float, default=0.0, help="seconds added to the server clock")
-    parser.add_argument("--slow-ms", type=float, default=5000, help="delay of the 'slow' fault in ms")
+    parser.add_argument("--slow-ms", type=float, default=5000,
+                        help="longest delay of the 'slow' fault in ms (it ends when the client closes the connection)")
     parser.add_argument("--request-log", help="also append log entries as JSON lines to this file")
     parser.add_argument("--rules-disabled", action="store_true",
                         help="prohibition rules not enabled for the AppID: Set/Describe/DelForbidStreamRule answer 9")
