@@ -201,7 +201,9 @@ def test_close_rooms_with_a_notice_no_leaks(sim, ansible, secret):
                       args=['-e', json.dumps({'room_ids': 'party lobby gone', 'notice': 'Closing for maintenance',
                                               'notice_delay': 1, 'report_path': report})])
     assert run.rc == 0, run.output[-3000:]
-    actions = [e['action'] for e in sim.log() if e['action'] in ('SendBroadcastMessage', 'CloseRoom')]
+    # every notice before the first closing; a 206 that scheduling jitter can still cause at exactly CloseRoom's
+    # 1/s is retried, so rate-limit answers are not counted
+    actions = [e['action'] for e in sim.log() if e['action'] in ('SendBroadcastMessage', 'CloseRoom') and e['code'] != 206]
     assert actions == ['SendBroadcastMessage'] * 3 + ['CloseRoom'] * 3
     with open(report) as f:
         data = json.load(f)

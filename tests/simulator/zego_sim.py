@@ -604,7 +604,7 @@ class _Handler(BaseHTTPRequestHandler):
             left = deadline - time.monotonic()
             if left <= 0:
                 return False
-            readable, _, _ = select.select([sock], [], [], left)
+            readable = select.select([sock], [], [], left)[0]
             if not readable:
                 continue
             try:
