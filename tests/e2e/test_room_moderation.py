@@ -152,4 +152,7 @@ def test_no_leaks_playbooks(sim, ansible, secret):
         assert secret not in text and not any(sig in text for sig in sim.signatures()) and not SIGNED_URL.search(text)
     with open(close_report) as f:
         data = json.load(f)
-    assert data['summary']['failed'] == 2 and data['rooms'][0]['stopped_batch']
+    # the two CloseRoom go out at once: whichever ZEGO answered first stopped the batch, the other was not sent
+    # or failed alike
+    assert data['summary']['failed'] == 2 and [r['stopped_batch'] for r in data['rooms']].count(True) == 1
+    assert set(r['code'] for r in data['rooms']) == {100000005}
