@@ -35,22 +35,29 @@ def redis_url(tmp_path):
     binary = shutil.which('redis-server') or '/usr/bin/redis-server'
     if not os.access(binary, os.X_OK):
         pytest.fail('redis-server is not installed (make test installs it as root: apt-get install redis-server)')
-    sock = socket.socket()
-    sock.bind(('127.0.0.1', 0))
-    port = sock.getsockname()[1]
-    sock.close()
     password = 'storepw-' + secrets.token_hex(10)
-    proc = subprocess.Popen([binary, '--port', str(port), '--bind', '127.0.0.1', '--requirepass', password,  # pylint: disable=consider-using-with
-                             '--save', '', '--appendonly', 'no', '--dir', str(tmp_path)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=_die_with_parent)
     import redis
-    client = redis.Redis(host='127.0.0.1', port=port, password=password)
-    for dummy in range(200):
-        try:
-            client.ping()
+    # a port the kernel hands out can be taken by an outgoing connection before redis-server binds it: another one
+    for attempt in range(5):
+        sock = socket.socket()
+        sock.bind(('127.0.0.1', 0))
+        port = sock.getsockname()[1]
+        sock.close()
+        proc = subprocess.Popen([binary, '--port', str(port), '--bind', '127.0.0.1', '--requirepass', password,  # pylint: disable=consider-using-with
+                                 '--save', '', '--appendonly', 'no', '--dir', str(tmp_path)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=_die_with_parent)
+        client = redis.Redis(host='127.0.0.1', port=port, password=password)
+        for dummy in range(200):
+            if proc.poll() is not None:
+                break
+            try:
+                client.ping()
+                break
+            except redis.exceptions.RedisError:
+                time.sleep(0.05)
+        if proc.poll() is None:
             break
-        except redis.exceptions.RedisError:
-            time.sleep(0.05)
+    assert proc.poll() is None, 'redis-server exited at start (rc=%s)' % proc.returncode
     yield {'url': 'redis://:%s@127.0.0.1:%d/0' % (password, port), 'password': password, 'port': port,
            'client': client}
     proc.terminate()

@@ -10,6 +10,7 @@ __metaclass__ = type
 
 import json
 import os
+import random
 import secrets
 import signal
 import socket
@@ -39,9 +40,24 @@ def java_home():
 
 
 def free_port():
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
+    """A free 127.0.0.1 port below the kernel's ephemeral range: a port from that range (what binding port 0
+    gives) can be taken by any outgoing connection between this choice and the server's bind, which the test
+    lanes' many HTTP connections make likely; below it only another listener can."""
+    try:
+        with open('/proc/sys/net/ipv4/ip_local_port_range') as f:
+            ephemeral = int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        ephemeral = 32768
+    rng = random.SystemRandom()
+    for dummy in range(200):
+        port = rng.randint(10000, ephemeral - 1)
+        with socket.socket() as sock:
+            try:
+                sock.bind(('127.0.0.1', port))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError('no free port below %d on 127.0.0.1' % ephemeral)
 
 
 def interrupt(proc):

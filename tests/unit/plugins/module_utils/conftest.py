@@ -4,13 +4,14 @@
 """A real redis-server for the shared-store tests: started on a free 127.0.0.1 port (and a unix socket),
 with a password, no persistence and its own directory; stopped afterwards.
 
-``make test`` installs the Debian package redis-server when it is missing (hacking/redis_server.sh). Without one the
+``make test`` installs the Debian package redis-server when it is missing (hacking/debian_tools.sh). Without one the
 tests that need it are skipped with that reason, except under CI=true, where they fail."""
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
 import atexit
 import os
+import random
 import secrets
 import signal
 import shutil
@@ -51,12 +52,24 @@ def _die_with_parent():
 
 
 def _free_port():
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    """A free 127.0.0.1 port below the kernel's ephemeral range: a port from that range (what binding port 0
+    gives) can be taken by any outgoing connection between this choice and the server's bind, which the test
+    lanes' many HTTP connections make likely; below it only another listener can."""
     try:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
-    finally:
-        sock.close()
+        with open('/proc/sys/net/ipv4/ip_local_port_range') as f:
+            ephemeral = int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        ephemeral = 32768
+    rng = random.SystemRandom()
+    for dummy in range(200):
+        port = rng.randint(10000, ephemeral - 1)
+        with socket.socket() as sock:
+            try:
+                sock.bind(('127.0.0.1', port))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError('no free port below %d on 127.0.0.1' % ephemeral)
 
 
 class RedisServer(object):
@@ -73,9 +86,19 @@ class RedisServer(object):
         self.port = None
         self.start(binary)
 
-    def start(self, binary=None):
-        binary = binary or find_redis_server()
-        self.port = self.port or _free_port()
+    def start(self, binary):
+        """Start the server on a free port and wait until it answers. If it exits at once (another process took
+        that port between our choice and its bind: the test lanes start servers at the same time), try again
+        on another port."""
+        for dummy in range(5):
+            self.port = _free_port()
+            if self._spawn(binary):
+                return
+        pytest.fail('redis-server exited at start (rc=%s) on 127.0.0.1:%d: %s'
+                    % (self.proc.returncode, self.port, self._log_tail()))
+
+    def _spawn(self, binary):
+        """True once the new process answers; False if it exited at start."""
         self.proc = subprocess.Popen(  # pylint: disable=consider-using-with
             [binary, '--port', str(self.port), '--bind', '127.0.0.1', '--requirepass', self.password,
              '--save', '', '--appendonly', 'no', '--dir', self.dir, '--unixsocket', self.socket,
@@ -86,13 +109,20 @@ class RedisServer(object):
         self.admin = redis.Redis(host='127.0.0.1', port=self.port, password=self.password, socket_timeout=5)
         for dummy in range(200):
             if self.proc.poll() is not None:
-                pytest.fail('redis-server exited at start (rc=%s)' % self.proc.returncode)
+                return False
             try:
                 self.admin.ping()
-                return
+                return True
             except redis.exceptions.RedisError:
                 time.sleep(0.05)
-        pytest.fail('redis-server did not answer on 127.0.0.1:%d' % self.port)
+        pytest.fail('redis-server did not answer on 127.0.0.1:%d: %s' % (self.port, self._log_tail()))
+
+    def _log_tail(self):
+        try:
+            with open(os.path.join(self.dir, 'redis.log')) as f:
+                return ' | '.join(line.strip() for line in f.readlines()[-3:])
+        except (IOError, OSError):
+            return '(no log)'
 
     @property
     def url(self):
